@@ -1,0 +1,203 @@
+"""Activation functions: tanh, sigmoid, ReLU and its relatives, GELU, softplus, softmax."""
+
+from __future__ import annotations
+
+import math
+
+from glassgrad._backend import array_module, special_module
+from glassgrad.autograd.function import Function
+from glassgrad.functions._operands import constant
+
+
+class Tanh(Function):
+    uses_inputs = False
+    uses_output = True
+
+    def forward(self, x):
+        return array_module(x).tanh(x)
+
+    def backward(self, gy):
+        y = self.saved_output
+        return gy * (1.0 - y * y)
+
+
+class Sigmoid(Function):
+    """1 / (1 + exp(-x)), computed without overflow; d/dx = y (1 - y)."""
+
+    uses_inputs = False
+    uses_output = True
+
+    def forward(self, x):
+        return special_module(x).expit(x)
+
+    def backward(self, gy):
+        y = self.saved_output
+        return gy * y * (1.0 - y)
+
+
+class ReLU(Function):
+    """max(x, 0); the gradient at 0 is 0, as in PyTorch."""
+
+    def forward(self, x):
+        return array_module(x).maximum(x, 0)
+
+    def backward(self, gy):
+        return gy * constant(self.inputs[0]._data > 0)
+
+
+class LeakyReLU(Function):
+    def __init__(self, negative_slope: float):
+        self.slope = negative_slope
+
+    def forward(self, x):
+        return array_module(x).where(x > 0, x, x * self.slope)
+
+    def backward(self, gy):
+        x = self.inputs[0]._data
+        return gy * constant(array_module(x).where(x > 0, 1.0, self.slope).astype(x.dtype))
+
+
+class GELU(Function):
+    """x * Phi(x), with Phi the standard normal CDF (``approximate='none'``), or the tanh form
+    0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (``approximate='tanh'``)."""
+
+    def __init__(self, approximate: str):
+        self.approximate = approximate
+
+    def forward(self, x):
+        xp = array_module(x)
+        if self.approximate == "tanh":
+            k = math.sqrt(2.0 / math.pi)
+            return 0.5 * x * (1.0 + xp.tanh(k * (x + 0.044715 * x**3)))
+        return 0.5 * x * (1.0 + special_module(x).erf(x / math.sqrt(2.0)))
+
+    def backward(self, gy):
+        from glassgrad.functions.math import erf, exp
+
+        x = self.inputs[0]
+        if self.approximate == "tanh":
+            k = math.sqrt(2.0 / math.pi)
+            t = tanh((x + x * x * x * 0.044715) * k)
+            dt = (1.0 - t * t) * k * (1.0 + x * x * (3 * 0.044715))
+            return gy * ((1.0 + t) * 0.5 + x * dt * 0.5)
+        cdf = (1.0 + erf(x * (1.0 / math.sqrt(2.0)))) * 0.5
+        pdf = exp(x * x * -0.5) * (1.0 / math.sqrt(2.0 * math.pi))
+        return gy * (cdf + x * pdf)
+
+
+class Softplus(Function):
+    """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (as PyTorch)."""
+
+    def __init__(self, beta: float, threshold: float):
+        self.beta, self.threshold = beta, threshold
+
+    def forward(self, x):
+        xp = array_module(x)
+        bx = x * self.beta
+        soft = xp.logaddexp(xp.zeros((), dtype=x.dtype), bx) / self.beta
+        return xp.where(bx > self.threshold, x, soft).astype(x.dtype, copy=False)
+
+    def backward(self, gy):
+        from glassgrad.functions.math import where
+
+        x = self.inputs[0]
+        linear = constant(x._data * self.beta > self.threshold)
+        return gy * where(linear, 1.0, sigmoid(x * self.beta))
+
+
+class Softmax(Function):
+    """exp(x_i) / sum_j exp(x_j) along ``dim`` (shifted by the max, so it never overflows).
+    Backward: gx = y * (gy - sum(gy * y))."""
+
+    uses_inputs = False
+    uses_output = True
+
+    def __init__(self, dim):
+        self.dim = dim
+
+    def forward(self, x):
+        xp = array_module(x)
+        e = xp.exp(x - x.max(axis=self.dim, keepdims=True))
+        e /= e.sum(axis=self.dim, keepdims=True)
+        return e
+
+    def backward(self, gy):
+        y = self.saved_output
+        return y * (gy - (gy * y).sum(self.dim, keepdim=True))
+
+
+class LogSoftmax(Function):
+    """x_i - log sum_j exp(x_j) along ``dim``. Backward: gx = gy - exp(y) * sum(gy)."""
+
+    uses_inputs = False
+    uses_output = True
+
+    def __init__(self, dim):
+        self.dim = dim
+
+    def forward(self, x):
+        xp = array_module(x)
+        shifted = x - x.max(axis=self.dim, keepdims=True)
+        shifted -= xp.log(xp.exp(shifted).sum(axis=self.dim, keepdims=True))
+        return shifted
+
+    def backward(self, gy):
+        from glassgrad.functions.math import exp
+
+        y = self.saved_output
+        return gy - exp(y) * gy.sum(self.dim, keepdim=True)
+
+
+# -- public functions -----------------------------------------------------------------------
+
+
+def _float_input(x, op):
+    if not x.dtype.is_floating_point:
+        raise TypeError(f"{op}: expected a floating point tensor, got {x.dtype}")
+    return x
+
+
+def tanh(x):
+    from glassgrad.functions.math import _floating
+
+    return Tanh()(_floating(x))
+
+
+def sigmoid(x):
+    from glassgrad.functions.math import _floating
+
+    return Sigmoid()(_floating(x))
+
+
+def relu(x):
+    return ReLU()(x)
+
+
+def leaky_relu(x, negative_slope: float = 0.01):
+    return LeakyReLU(negative_slope)(_float_input(x, "leaky_relu"))
+
+
+def gelu(x, approximate: str = "none"):
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return GELU(approximate)(_float_input(x, "gelu"))
+
+
+def softplus(x, beta: float = 1.0, threshold: float = 20.0):
+    return Softplus(beta, threshold)(_float_input(x, "softplus"))
+
+
+def _softmax_dim(x, dim, op):
+    if dim is None:
+        raise TypeError(f"{op}: give the dim to normalize over, e.g. {op}(x, dim=-1)")
+    from glassgrad.functions.array import _normalize_dim
+
+    return _normalize_dim(dim, x.ndim, op)
+
+
+def softmax(x, dim=None):
+    return Softmax(_softmax_dim(x, dim, "softmax"))(_float_input(x, "softmax"))
+
+
+def log_softmax(x, dim=None):
+    return LogSoftmax(_softmax_dim(x, dim, "log_softmax"))(_float_input(x, "log_softmax"))

@@ -1,0 +1,479 @@
+"""Ops that move, copy or select elements without arithmetic: shapes, views, indexing, joining.
+
+Their backwards are each other: the gradient of ``broadcast_to`` is ``sum_to`` and back, of
+``reshape`` a reshape, of an index a scatter into zeros whose own gradient is the index again.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+from glassgrad._backend import array_module, is_array
+from glassgrad.autograd.function import Function
+from glassgrad.functions._operands import constant
+
+
+def _normalize_dim(dim: int, ndim: int, op: str) -> int:
+    if not -ndim <= dim < builtins.max(ndim, 1):
+        raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {ndim} dimensions")
+    return dim % builtins.max(ndim, 1)
+
+
+class Reshape(Function):
+    uses_inputs = False
+    output_is_view = True
+
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        try:
+            return x.reshape(self.shape)
+        except ValueError:
+            raise RuntimeError(
+                f"reshape: shape {tuple(self.shape)} is invalid for an input of shape "
+                f"{tuple(x.shape)} ({x.size} elements)"
+            ) from None
+
+    def backward(self, gy):
+        return reshape(gy, self.in_shape)
+
+
+class Permute(Function):
+    uses_inputs = False
+    output_is_view = True
+
+    def __init__(self, dims):
+        self.dims = dims
+
+    def forward(self, x):
+        return x.transpose(self.dims)
+
+    def backward(self, gy):
+        inverse = [0] * len(self.dims)
+        for i, d in enumerate(self.dims):
+            inverse[d] = i
+        return Permute(tuple(inverse))(gy)
+
+
+class BroadcastTo(Function):
+    uses_inputs = False
+    output_is_view = True
+
+    def __init__(self, shape):
+        self.shape = tuple(shape)
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        try:
+            return array_module(x).broadcast_to(x, self.shape)
+        except ValueError:
+            raise RuntimeError(
+                f"expand/broadcast_to: a tensor of shape {tuple(x.shape)} cannot be expanded "
+                f"to shape {self.shape}"
+            ) from None
+
+    def backward(self, gy):
+        return sum_to(gy, self.in_shape)
+
+
+class SumTo(Function):
+    """Sum ``x`` down to ``shape``: the reverse of broadcasting, used by every broadcasting op's
+    backward."""
+
+    uses_inputs = False
+
+    def __init__(self, shape):
+        self.shape = tuple(shape)
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        lead = x.ndim - len(self.shape)
+        axes = tuple(range(lead)) + tuple(
+            lead + i for i, s in enumerate(self.shape) if s == 1 and x.shape[lead + i] != 1
+        )
+        y = x.sum(axis=axes, keepdims=True) if axes else x
+        return y.reshape(self.shape) if lead else y
+
+    def backward(self, gy):
+        return broadcast_to(gy, self.in_shape)
+
+
+def sum_to(x, shape):
+    """``x`` summed down to ``shape`` (``x`` itself when it already has that shape)."""
+    if x.shape == tuple(shape):
+        return x
+    return SumTo(shape)(x)
+
+
+def broadcast_to(x, shape):
+    if x.shape == tuple(shape):
+        return x
+    return BroadcastTo(shape)(x)
+
+
+def _has_advanced(key) -> bool:
+    return any(is_array(k) or isinstance(k, list) for k in key)
+
+
+def _normalize_key(key):
+    from glassgrad._tensor import Tensor
+
+    if not isinstance(key, tuple):
+        key = (key,)
+    key = tuple(k._data if isinstance(k, Tensor) else k for k in key)
+    for k in key:
+        if is_array(k) and k.dtype.kind not in "biu":
+            raise IndexError(f"tensors used as indices must be long or bool, got {k.dtype}")
+    return key
+
+
+class GetItem(Function):
+    uses_inputs = False
+
+    def __init__(self, key):
+        self.key = key
+        self.advanced = _has_advanced(key)
+        self.output_is_view = not self.advanced
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        return x[self.key]
+
+    def backward(self, gy):
+        return GetItemGrad(self.key, self.advanced, self.in_shape)(gy)
+
+
+class GetItemGrad(Function):
+    """Scatter ``gy`` into zeros of the indexed tensor's shape (adding where an index repeats)."""
+
+    uses_inputs = False
+
+    def __init__(self, key, advanced, shape):
+        self.key, self.advanced, self.shape = key, advanced, shape
+
+    def forward(self, gy):
+        xp = array_module(gy)
+        gx = xp.zeros(self.shape, dtype=gy.dtype)
+        if self.advanced:
+            xp.add.at(gx, self.key, gy)
+        else:
+            gx[self.key] = gy
+        return gx
+
+    def backward(self, ggx):
+        return GetItem(self.key)(ggx)
+
+
+class Cat(Function):
+    uses_inputs = False
+
+    def __init__(self, dim):
+        self.dim = dim
+
+    def forward(self, *xs):
+        self.sizes = [x.shape[self.dim] for x in xs]
+        try:
+            return array_module(xs[0]).concatenate(xs, axis=self.dim)
+        except ValueError:
+            shapes = ", ".join(str(tuple(x.shape)) for x in xs)
+            raise RuntimeError(
+                f"cat: tensors must have the same shape except in dim {self.dim}; got {shapes}"
+            ) from None
+
+    def backward(self, gy):
+        grads, start = [], 0
+        prefix = (slice(None),) * self.dim
+        for size, wants in zip(self.sizes, self.needs_input_grad):
+            grads.append(gy[prefix + (slice(start, start + size),)] if wants else None)
+            start += size
+        return tuple(grads)
+
+
+class Cast(Function):
+    uses_inputs = False
+
+    def __init__(self, dtype):
+        self.dtype = dtype
+
+    def forward(self, x):
+        self.in_dtype = x.dtype
+        return x.astype(self.dtype.numpy)
+
+    def backward(self, gy):
+        from glassgrad._dtype import from_numpy_dtype
+
+        return gy.to(from_numpy_dtype(self.in_dtype))
+
+
+class Clone(Function):
+    uses_inputs = False
+
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, gy):
+        return gy
+
+
+class Gather(Function):
+    """``out[i][j] = x[i][index[i][j]]`` (for dim=1), as ``torch.gather``."""
+
+    uses_inputs = False
+
+    def __init__(self, dim):
+        self.dim = dim
+
+    def forward(self, x, index):
+        self.in_shape = x.shape
+        if index.ndim != x.ndim:
+            raise RuntimeError(
+                f"gather: index must have as many dimensions as input ({x.ndim}), "
+                f"got index of shape {tuple(index.shape)}"
+            )
+        # torch allows an index smaller than the input in the other dims: crop x to match
+        crop = tuple(slice(None) if d == self.dim else slice(0, s) for d, s in enumerate(index.shape))
+        return array_module(x).take_along_axis(x[crop], index, axis=self.dim)
+
+    def backward(self, gy):
+        index = self.inputs[1]
+        return ScatterAdd(self.dim, self.in_shape)(gy, index), None
+
+
+class ScatterAdd(Function):
+    """Add ``src`` into zeros of ``shape`` at ``index`` along ``dim``: gather's backward."""
+
+    uses_inputs = False
+
+    def __init__(self, dim, shape):
+        self.dim, self.shape = dim, shape
+
+    def forward(self, src, index):
+        xp = array_module(src)
+        out = xp.zeros(self.shape, dtype=src.dtype)
+        grid = list(xp.indices(index.shape, sparse=True))
+        grid[self.dim] = index
+        xp.add.at(out, tuple(grid), src)
+        return out
+
+    def backward(self, gout):
+        return Gather(self.dim)(gout, self.inputs[1]), None
+
+
+class Pad(Function):
+    """Constant padding; ``widths`` is NumPy's list of (before, after) pairs, one per dim."""
+
+    uses_inputs = False
+
+    def __init__(self, widths, value):
+        self.widths, self.value = widths, value
+
+    def forward(self, x):
+        return array_module(x).pad(x, self.widths, mode="constant", constant_values=self.value)
+
+    def backward(self, gy):
+        key = tuple(slice(b, gy.shape[d] - a) for d, (b, a) in enumerate(self.widths))
+        return gy[key]
+
+
+# -- public functions -----------------------------------------------------------------------
+
+
+def _shape_arg(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+def reshape(x, *shape):
+    shape = _shape_arg(shape)
+    if x.shape == shape:
+        return x
+    return Reshape(shape)(x)
+
+
+def flatten(x, start_dim: int = 0, end_dim: int = -1):
+    if x.ndim == 0:
+        return reshape(x, 1)
+    s = _normalize_dim(start_dim, x.ndim, "flatten")
+    e = _normalize_dim(end_dim, x.ndim, "flatten")
+    shape = x.shape
+    n = 1
+    for d in shape[s : e + 1]:
+        n *= d
+    return reshape(x, shape[:s] + (n,) + shape[e + 1 :])
+
+
+def unflatten(x, dim: int, sizes):
+    d = _normalize_dim(dim, x.ndim, "unflatten")
+    return reshape(x, x.shape[:d] + tuple(sizes) + x.shape[d + 1 :])
+
+
+def permute(x, *dims):
+    dims = _shape_arg(dims)
+    if len(dims) != x.ndim:
+        raise RuntimeError(f"permute: got {len(dims)} dims for a tensor with {x.ndim} dimensions")
+    dims = tuple(_normalize_dim(d, x.ndim, "permute") for d in dims)
+    if sorted(dims) != list(range(x.ndim)):
+        raise RuntimeError(f"permute: dims {dims} are not a permutation of 0..{x.ndim - 1}")
+    return Permute(dims)(x)
+
+
+def transpose(x, dim0: int, dim1: int):
+    if x.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
+        return x
+    d0 = _normalize_dim(dim0, x.ndim, "transpose")
+    d1 = _normalize_dim(dim1, x.ndim, "transpose")
+    dims = list(range(x.ndim))
+    dims[d0], dims[d1] = dims[d1], dims[d0]
+    return Permute(tuple(dims))(x)
+
+
+def squeeze(x, dim=None):
+    if dim is None:
+        shape = tuple(s for s in x.shape if s != 1)
+    else:
+        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+        dims = {_normalize_dim(d, x.ndim, "squeeze") for d in dims}
+        shape = tuple(s for i, s in enumerate(x.shape) if not (i in dims and s == 1))
+    return reshape(x, shape)
+
+
+def unsqueeze(x, dim: int):
+    d = _normalize_dim(dim, x.ndim + 1, "unsqueeze")
+    return reshape(x, x.shape[:d] + (1,) + x.shape[d:])
+
+
+def expand(x, *sizes):
+    """Broadcast ``x`` to ``sizes`` without copying; -1 keeps a dimension's size."""
+    sizes = _shape_arg(sizes)
+    lead = len(sizes) - x.ndim
+    if lead < 0:
+        raise RuntimeError(
+            f"expand: the number of sizes ({len(sizes)}) must be at least the number of "
+            f"dimensions of the tensor ({x.ndim})"
+        )
+    shape = tuple(x.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
+    return broadcast_to(x, shape)
+
+
+def getitem(x, key):
+    return GetItem(_normalize_key(key))(x)
+
+
+def cat(tensors, dim: int = 0):
+    """Join tensors along an existing dimension."""
+    from glassgrad.functions._operands import promote
+
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("cat: expected a non-empty sequence of tensors")
+    tensors = promote(*tensors)
+    d = _normalize_dim(dim, tensors[0].ndim, "cat")
+    for t in tensors:
+        if t.ndim != tensors[0].ndim:
+            shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
+            raise RuntimeError(f"cat: tensors must have the same number of dimensions; got {shapes}")
+    return Cat(d)(*tensors)
+
+
+def stack(tensors, dim: int = 0):
+    """Join tensors of the same shape along a new dimension."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack: expected a non-empty sequence of tensors")
+    shapes = {t.shape for t in tensors}
+    if len(shapes) != 1:
+        listed = ", ".join(str(tuple(t.shape)) for t in tensors)
+        raise RuntimeError(f"stack: all tensors must have the same shape; got {listed}")
+    d = _normalize_dim(dim, tensors[0].ndim + 1, "stack")
+    return cat([unsqueeze(t, d) for t in tensors], d)
+
+
+def split(x, split_size_or_sections, dim: int = 0):
+    """Views of consecutive pieces along ``dim``: of equal size (the last may be smaller), or of
+    the listed sizes."""
+    d = _normalize_dim(dim, x.ndim, "split")
+    n = x.shape[d]
+    if isinstance(split_size_or_sections, int):
+        size = split_size_or_sections
+        if size <= 0:
+            raise ValueError(f"split: split_size must be positive, got {size}")
+        sizes = [builtins.min(size, n - s) for s in range(0, n, size)] or [0]
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != n:
+            raise RuntimeError(
+                f"split: sizes {sizes} must sum to the size of dim {dim} ({n}), got {sum(sizes)}"
+            )
+    pieces, start = [], 0
+    prefix = (slice(None),) * d
+    for s in sizes:
+        pieces.append(getitem(x, prefix + (slice(start, start + s),)))
+        start += s
+    return tuple(pieces)
+
+
+def chunk(x, chunks: int, dim: int = 0):
+    if chunks <= 0:
+        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+    n = x.shape[_normalize_dim(dim, x.ndim, "chunk")]
+    return split(x, builtins.max(1, -(-n // chunks)), dim)
+
+
+def gather(x, dim: int, index):
+    if index.dtype.name not in ("int64", "int32"):
+        raise RuntimeError(f"gather: index must be an int64 tensor, got {index.dtype}")
+    return Gather(_normalize_dim(dim, x.ndim, "gather"))(x, index)
+
+
+def masked_fill(x, mask, value):
+    """``x`` with ``value`` where ``mask`` is true; no gradient flows to the filled places."""
+    from glassgrad.functions.math import where
+
+    if mask.dtype.name != "bool":
+        raise RuntimeError(f"masked_fill: mask must be a bool tensor, got {mask.dtype}")
+    fill = constant(array_module(x._data).asarray(value, dtype=x._data.dtype))
+    out = where(mask, fill, x)
+    if out.shape != x.shape:
+        raise RuntimeError(
+            f"masked_fill: mask of shape {tuple(mask.shape)} does not broadcast to the "
+            f"input's shape {tuple(x.shape)}"
+        )
+    return out
+
+
+def pad(x, pad, mode: str = "constant", value: float = 0.0):
+    """Pad the last ``len(pad) // 2`` dims; ``pad`` lists (left, right) of the last dim first, then
+    of the one before, as ``torch.nn.functional.pad``. Only constant mode is implemented."""
+    if mode != "constant":
+        raise NotImplementedError(f"pad: mode {mode!r} is not implemented; use 'constant'")
+    if len(pad) % 2 or len(pad) // 2 > x.ndim:
+        raise ValueError(
+            f"pad: expected an even number of values, at most 2 per dim ({2 * x.ndim}), got {len(pad)}"
+        )
+    if any(p < 0 for p in pad):
+        raise ValueError(f"pad: negative padding is not supported, got {tuple(pad)}")
+    widths = [(0, 0)] * x.ndim
+    for i in range(len(pad) // 2):
+        widths[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    return Pad(widths, value)(x)
+
+
+def one_hot(x, num_classes: int = -1):
+    """Class indices to one-hot rows (int64, no gradient)."""
+    from glassgrad._tensor import Tensor
+
+    if x.dtype.name not in ("int64", "int32", "uint8"):
+        raise RuntimeError(f"one_hot: expected an integer tensor of class indices, got {x.dtype}")
+    a = x._data
+    xp = array_module(a)
+    if num_classes == -1:
+        num_classes = int(a.max()) + 1 if a.size else 0
+    if a.size and (a.min() < 0 or a.max() >= num_classes):
+        raise RuntimeError(
+            f"one_hot: class values must be in [0, {num_classes}), got values from {a.min()} to {a.max()}"
+        )
+    out = (a[..., None] == xp.arange(num_classes)).astype(xp.int64)
+    return Tensor._wrap(out, False)

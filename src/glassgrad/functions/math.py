@@ -1,0 +1,368 @@
+"""Elementwise arithmetic and math: each op broadcasts like NumPy and reduces its gradients back
+to each input's shape with ``sum_to``."""
+
+from __future__ import annotations
+
+import math
+
+from glassgrad._backend import array_module, special_module
+from glassgrad.autograd.function import Function
+from glassgrad.functions._operands import constant, promote
+from glassgrad.functions.array import sum_to
+
+
+class Add(Function):
+    uses_inputs = False
+
+    def forward(self, a, b):
+        self.shapes = a.shape, b.shape
+        return a + b
+
+    def backward(self, gy):
+        sa, sb = self.shapes
+        return sum_to(gy, sa), sum_to(gy, sb)
+
+
+class Sub(Function):
+    uses_inputs = False
+
+    def forward(self, a, b):
+        self.shapes = a.shape, b.shape
+        return a - b
+
+    def backward(self, gy):
+        sa, sb = self.shapes
+        gb = -sum_to(gy, sb) if self.needs_input_grad[1] else None
+        return sum_to(gy, sa), gb
+
+
+class Mul(Function):
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, gy):
+        a, b = self.inputs
+        need_a, need_b = self.needs_input_grad
+        ga = sum_to(gy * b, a.shape) if need_a else None
+        gb = sum_to(gy * a, b.shape) if need_b else None
+        return ga, gb
+
+
+class Div(Function):
+    def forward(self, a, b):
+        with array_module(a).errstate(divide="ignore", invalid="ignore"):
+            return a / b
+
+    def backward(self, gy):
+        a, b = self.inputs
+        ga = gy / b
+        gb = sum_to(-ga * a / b, b.shape) if self.needs_input_grad[1] else None
+        return sum_to(ga, a.shape), gb
+
+
+class Neg(Function):
+    uses_inputs = False
+
+    def forward(self, a):
+        return -a
+
+    def backward(self, gy):
+        return -gy
+
+
+class Pow(Function):
+    """a ** b for two tensors. d/da = b a^(b-1); d/db = a^b log a, set to 0 where a = 0 and
+    b >= 0 (PyTorch's convention, which keeps 0 ** b differentiable in b)."""
+
+    uses_output = True
+
+    def forward(self, a, b):
+        with array_module(a).errstate(divide="ignore", invalid="ignore"):
+            return a**b
+
+    def backward(self, gy):
+        a, b = self.inputs
+        ga = gb = None
+        if self.needs_input_grad[0]:
+            ga = sum_to(gy * b * a ** (b - 1), a.shape)
+        if self.needs_input_grad[1]:
+            zero_base = constant((a._data == 0) & (b._data >= 0))
+            log_a = where(zero_base, 0.0, log(a))
+            gb = sum_to(gy * self.saved_output * log_a, b.shape)
+        return ga, gb
+
+
+class PowScalar(Function):
+    """a ** c for a constant exponent c: d/da = c a^(c-1) (zero when c = 0)."""
+
+    def __init__(self, exponent: float):
+        self.exponent = exponent
+
+    def forward(self, a):
+        with array_module(a).errstate(divide="ignore", invalid="ignore"):
+            return a**self.exponent
+
+    def backward(self, gy):
+        (a,) = self.inputs
+        c = self.exponent
+        if c == 0:
+            return gy * 0.0
+        if c == 2:
+            return gy * a * 2.0
+        return gy * c * a ** (c - 1)
+
+
+class Exp(Function):
+    uses_inputs = False
+    uses_output = True
+
+    def forward(self, a):
+        return array_module(a).exp(a)
+
+    def backward(self, gy):
+        return gy * self.saved_output
+
+
+class Log(Function):
+    def forward(self, a):
+        xp = array_module(a)
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            return xp.log(a)
+
+    def backward(self, gy):
+        return gy / self.inputs[0]
+
+
+class Sqrt(Function):
+    uses_inputs = False
+    uses_output = True
+
+    def forward(self, a):
+        xp = array_module(a)
+        with xp.errstate(invalid="ignore"):
+            return xp.sqrt(a)
+
+    def backward(self, gy):
+        return gy / (self.saved_output * 2.0)
+
+
+class Abs(Function):
+    """|a|; the gradient at 0 is 0, as in PyTorch (sign(0) = 0)."""
+
+    def forward(self, a):
+        return abs(a)
+
+    def backward(self, gy):
+        a = self.inputs[0]
+        return gy * constant(array_module(a._data).sign(a._data))
+
+
+class Sin(Function):
+    def forward(self, a):
+        return array_module(a).sin(a)
+
+    def backward(self, gy):
+        return gy * cos(self.inputs[0])
+
+
+class Cos(Function):
+    def forward(self, a):
+        return array_module(a).cos(a)
+
+    def backward(self, gy):
+        return -gy * sin(self.inputs[0])
+
+
+class Erf(Function):
+    """The error function; d/da erf(a) = 2/sqrt(pi) exp(-a^2). Needed by the exact GELU."""
+
+    def forward(self, a):
+        return special_module(a).erf(a)
+
+    def backward(self, gy):
+        a = self.inputs[0]
+        return gy * exp(-(a * a)) * (2.0 / math.sqrt(math.pi))
+
+
+class Clamp(Function):
+    """Clip to [lo, hi]; the gradient passes where lo <= a <= hi (bounds included, as PyTorch)."""
+
+    def __init__(self, lo, hi):
+        self.lo, self.hi = lo, hi
+
+    def forward(self, a):
+        return array_module(a).clip(a, self.lo, self.hi).astype(a.dtype, copy=False)
+
+    def backward(self, gy):
+        a = self.inputs[0]._data
+        inside = True
+        if self.lo is not None:
+            inside = a >= self.lo
+        if self.hi is not None:
+            inside = inside & (a <= self.hi)
+        return gy * constant(inside)
+
+
+class _Extremum(Function):
+    """maximum/minimum of two tensors. Where they are equal the gradient is split in half between
+    them, as PyTorch does."""
+
+    def backward(self, gy):
+        a, b = self.inputs
+        av, bv = a._data, b._data
+        wins_a = self._wins(av, bv)
+        tie = av == bv
+        dt = gy._data.dtype
+        share_a = constant((wins_a + 0.5 * tie).astype(dt))
+        share_b = constant(((~wins_a & ~tie) + 0.5 * tie).astype(dt))
+        ga = sum_to(gy * share_a, a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to(gy * share_b, b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Maximum(_Extremum):
+    def forward(self, a, b):
+        return array_module(a).maximum(a, b)
+
+    @staticmethod
+    def _wins(a, b):
+        return a > b
+
+
+class Minimum(_Extremum):
+    def forward(self, a, b):
+        return array_module(a).minimum(a, b)
+
+    @staticmethod
+    def _wins(a, b):
+        return a < b
+
+
+class Where(Function):
+    """``cond ? a : b``; the condition gets no gradient."""
+
+    def forward(self, cond, a, b):
+        return array_module(a).where(cond, a, b)
+
+    def backward(self, gy):
+        cond, a, b = self.inputs
+        zero = constant(array_module(gy._data).zeros((), dtype=gy._data.dtype))
+        ga = sum_to(where(cond, gy, zero), a.shape) if self.needs_input_grad[1] else None
+        gb = sum_to(where(cond, zero, gy), b.shape) if self.needs_input_grad[2] else None
+        return None, ga, gb
+
+
+# -- public functions -----------------------------------------------------------------------
+
+
+def add(a, b, alpha=1):
+    a, b = promote(a, b)
+    if alpha != 1:
+        b = mul(b, alpha)
+    return Add()(a, b)
+
+
+def sub(a, b, alpha=1):
+    a, b = promote(a, b)
+    if alpha != 1:
+        b = mul(b, alpha)
+    return Sub()(a, b)
+
+
+def mul(a, b):
+    return Mul()(*promote(a, b))
+
+
+def div(a, b):
+    """True division; integer inputs give the default float dtype, as in PyTorch."""
+    a, b = promote(a, b)
+    if not a.dtype.is_floating_point:
+        from glassgrad._dtype import get_default_dtype
+
+        a, b = a.to(get_default_dtype()), b.to(get_default_dtype())
+    return Div()(a, b)
+
+
+def neg(a):
+    return Neg()(a)
+
+
+def pow(a, b):  # noqa: A001 - PyTorch's name
+    from glassgrad._tensor import Tensor
+
+    if isinstance(a, Tensor) and not isinstance(b, Tensor):
+        a2, _ = promote(a, b)
+        return PowScalar(b)(a2)
+    return Pow()(*promote(a, b))
+
+
+def exp(a):
+    return Exp()(_floating(a))
+
+
+def log(a):
+    return Log()(_floating(a))
+
+
+def sqrt(a):
+    return Sqrt()(_floating(a))
+
+
+def abs(a):  # noqa: A001
+    return Abs()(a)
+
+
+def sin(a):
+    return Sin()(_floating(a))
+
+
+def cos(a):
+    return Cos()(_floating(a))
+
+
+def erf(a):
+    return Erf()(_floating(a))
+
+
+def clamp(a, min=None, max=None):  # noqa: A002
+    """Clip ``a`` to [min, max]; either bound may be None, or a tensor."""
+    from glassgrad._tensor import Tensor
+
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = a
+        if min is not None:
+            out = maximum(out, min)
+        if max is not None:
+            out = minimum(out, max)
+        return out
+    return Clamp(min, max)(a)
+
+
+def maximum(a, b):
+    return Maximum()(*promote(a, b))
+
+
+def minimum(a, b):
+    return Minimum()(*promote(a, b))
+
+
+def where(cond, a, b):
+    """Elementwise ``a`` where ``cond`` is true, else ``b`` (both broadcast with ``cond``)."""
+    from glassgrad._tensor import Tensor
+
+    cond = cond if isinstance(cond, Tensor) else constant(array_module().asarray(cond))
+    if cond._data.dtype.kind != "b":
+        raise TypeError(f"where: condition must be a bool tensor, got {cond.dtype}")
+    a, b = promote(a, b)
+    return Where()(cond, a, b)
+
+
+def _floating(a):
+    """Integer inputs of exp/log/... compute in the default float dtype, as in PyTorch."""
+    if a.dtype.is_floating_point:
+        return a
+    from glassgrad._dtype import get_default_dtype
+
+    return a.to(get_default_dtype())

@@ -1,0 +1,276 @@
+"""Reductions over one, several or all dimensions: sum, mean, max/min, var/std, logsumexp."""
+
+from __future__ import annotations
+
+import builtins
+from collections import namedtuple
+
+from glassgrad._backend import array_module
+from glassgrad.autograd.function import Function
+from glassgrad.functions._operands import constant
+from glassgrad.functions.array import broadcast_to, reshape
+
+
+def _dims(dim, ndim: int, op: str):
+    """``dim`` (None, an int or a sequence) as a sorted tuple of non-negative dims."""
+    if dim is None:
+        return tuple(range(ndim))
+    dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+    out = []
+    for d in dims:
+        bound = builtins.max(ndim, 1)
+        if not -bound <= d < bound:
+            raise IndexError(f"{op}: dim {d} is out of range for a tensor with {ndim} dimensions")
+        out.append(d % bound)
+    return tuple(sorted(set(out))) if ndim else ()
+
+
+def _kept_shape(shape, dims):
+    return tuple(1 if i in dims else s for i, s in enumerate(shape))
+
+
+def _expand_back(gy, in_shape, dims, keepdim):
+    """Undo a reduction's shape change: put back reduced dims (as 1) and broadcast."""
+    if not keepdim:
+        gy = reshape(gy, _kept_shape(in_shape, dims))
+    return broadcast_to(gy, in_shape)
+
+
+class Sum(Function):
+    uses_inputs = False
+
+    def __init__(self, dims, keepdim):
+        self.dims, self.keepdim = dims, keepdim
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        y = x.sum(axis=self.dims, keepdims=self.keepdim)
+        if x.dtype.kind in "bi":
+            y = y.astype("int64", copy=False)  # PyTorch sums integers and bools as int64
+        return y
+
+    def backward(self, gy):
+        return _expand_back(gy, self.in_shape, self.dims, self.keepdim)
+
+
+class Mean(Function):
+    uses_inputs = False
+
+    def __init__(self, dims, keepdim):
+        self.dims, self.keepdim = dims, keepdim
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        self.count = 1
+        for d in self.dims:
+            self.count *= x.shape[d]
+        return x.mean(axis=self.dims, keepdims=self.keepdim)
+
+    def backward(self, gy):
+        return _expand_back(gy / self.count, self.in_shape, self.dims, self.keepdim)
+
+
+class _AllExtremum(Function):
+    """amax/amin: the gradient is shared evenly among the elements that tie for the extremum."""
+
+    uses_inputs = False
+
+    def __init__(self, dims, keepdim):
+        self.dims, self.keepdim = dims, keepdim
+
+    def forward(self, x):
+        if x.size == 0:
+            raise RuntimeError(f"{type(self).__name__.lower()}: cannot reduce an empty tensor")
+        self.in_shape = x.shape
+        y = self._reduce(x, axis=self.dims, keepdims=True)
+        hits = x == y
+        self.share = hits / hits.sum(axis=self.dims, keepdims=True).astype(x.dtype)
+        return y if self.keepdim else y.reshape([s for i, s in enumerate(y.shape) if i not in self.dims])
+
+    def backward(self, gy):
+        return _expand_back(gy, self.in_shape, self.dims, self.keepdim) * constant(
+            self.share.astype(gy._data.dtype, copy=False)
+        )
+
+
+class Amax(_AllExtremum):
+    @staticmethod
+    def _reduce(x, **kw):
+        return x.max(**kw)
+
+
+class Amin(_AllExtremum):
+    @staticmethod
+    def _reduce(x, **kw):
+        return x.min(**kw)
+
+
+class _DimExtremum(Function):
+    """max/min along one dim, returning values; the gradient goes to the selected index only."""
+
+    uses_inputs = False
+
+    def __init__(self, dim, keepdim):
+        self.dim, self.keepdim = dim, keepdim
+
+    def forward(self, x):
+        if x.shape[self.dim] == 0:
+            raise IndexError(f"max/min: cannot reduce over an empty dim {self.dim}")
+        xp = array_module(x)
+        self.in_shape = x.shape
+        idx = self._arg(x, axis=self.dim, keepdims=True)
+        self.indices = idx
+        y = xp.take_along_axis(x, idx, axis=self.dim)
+        return y if self.keepdim else y.squeeze(self.dim)
+
+    def backward(self, gy):
+        xp = array_module(gy._data)
+        n = self.in_shape[self.dim]
+        shape = [1] * len(self.in_shape)
+        shape[self.dim] = n
+        picked = (self.indices == xp.arange(n).reshape(shape)).astype(gy._data.dtype)
+        return _expand_back(gy, self.in_shape, (self.dim,), self.keepdim) * constant(picked)
+
+
+class MaxDim(_DimExtremum):
+    @staticmethod
+    def _arg(x, **kw):
+        return x.argmax(**kw)
+
+
+class MinDim(_DimExtremum):
+    @staticmethod
+    def _arg(x, **kw):
+        return x.argmin(**kw)
+
+
+class LogSumExp(Function):
+    """log sum exp(x), computed as m + log sum exp(x - m) with m the max, so it never overflows.
+    Its gradient is softmax: gx = gy * exp(x - y)."""
+
+    uses_output = True
+
+    def __init__(self, dims, keepdim):
+        self.dims, self.keepdim = dims, keepdim
+
+    def forward(self, x):
+        xp = array_module(x)
+        m = x.max(axis=self.dims, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)
+        with xp.errstate(divide="ignore"):
+            y = xp.log(xp.exp(x - m).sum(axis=self.dims, keepdims=True)) + m
+        return y if self.keepdim else y.reshape([s for i, s in enumerate(y.shape) if i not in self.dims])
+
+    def backward(self, gy):
+        from glassgrad.functions.math import exp
+
+        x = self.inputs[0]
+        y = self.saved_output
+        if not self.keepdim:
+            y = reshape(y, _kept_shape(x.shape, self.dims))
+        return _expand_back(gy, x.shape, self.dims, self.keepdim) * exp(x - y)
+
+
+# -- public functions -----------------------------------------------------------------------
+
+values_indices = namedtuple("values_indices", ["values", "indices"])
+
+
+def sum(x, dim=None, keepdim: bool = False):  # noqa: A001 - PyTorch's name
+    return Sum(_dims(dim, x.ndim, "sum"), keepdim)(x)
+
+
+def mean(x, dim=None, keepdim: bool = False):
+    if not x.dtype.is_floating_point:
+        raise RuntimeError(
+            f"mean: expected a floating point tensor, got {x.dtype}; convert it with .float()"
+        )
+    return Mean(_dims(dim, x.ndim, "mean"), keepdim)(x)
+
+
+def amax(x, dim=None, keepdim: bool = False):
+    return Amax(_dims(dim, x.ndim, "amax"), keepdim)(x)
+
+
+def amin(x, dim=None, keepdim: bool = False):
+    return Amin(_dims(dim, x.ndim, "amin"), keepdim)(x)
+
+
+def _with_indices(op_cls, arg_name, x, dim, keepdim):
+    from glassgrad._tensor import Tensor
+
+    (d,) = _dims(dim, x.ndim, arg_name) or (0,)
+    fn = op_cls(d, keepdim)
+    values = fn(x)
+    idx = fn.indices if keepdim else fn.indices.squeeze(d)
+    return values_indices(values, Tensor._wrap(idx.astype("int64", copy=False), False))
+
+
+def max(x, dim=None, keepdim: bool = False):  # noqa: A001
+    """The largest element; with ``dim``, (values, indices) along it; with a tensor, ``maximum``."""
+    from glassgrad._tensor import Tensor
+
+    if isinstance(dim, Tensor):
+        from glassgrad.functions.math import maximum
+
+        return maximum(x, dim)
+    if dim is None:
+        return amax(x)
+    return _with_indices(MaxDim, "max", x, dim, keepdim)
+
+
+def min(x, dim=None, keepdim: bool = False):  # noqa: A001
+    """The smallest element; with ``dim``, (values, indices) along it; with a tensor, ``minimum``."""
+    from glassgrad._tensor import Tensor
+
+    if isinstance(dim, Tensor):
+        from glassgrad.functions.math import minimum
+
+        return minimum(x, dim)
+    if dim is None:
+        return amin(x)
+    return _with_indices(MinDim, "min", x, dim, keepdim)
+
+
+def argmax(x, dim=None, keepdim: bool = False):
+    """Index of the largest element (of the flattened tensor when ``dim`` is None); no gradient."""
+    from glassgrad._tensor import Tensor
+
+    a = x._data
+    if dim is None:
+        return Tensor._wrap(array_module(a).asarray(a.argmax(), dtype="int64"), False)
+    (d,) = _dims(dim, x.ndim, "argmax")
+    return Tensor._wrap(a.argmax(axis=d, keepdims=keepdim).astype("int64"), False)
+
+
+def argmin(x, dim=None, keepdim: bool = False):
+    from glassgrad._tensor import Tensor
+
+    a = x._data
+    if dim is None:
+        return Tensor._wrap(array_module(a).asarray(a.argmin(), dtype="int64"), False)
+    (d,) = _dims(dim, x.ndim, "argmin")
+    return Tensor._wrap(a.argmin(axis=d, keepdims=keepdim).astype("int64"), False)
+
+
+def var(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+    """Variance: sum((x - mean)^2) / (N - correction). ``correction`` defaults to 1 (Bessel's);
+    ``unbiased=False`` means correction 0, as in PyTorch."""
+    if correction is None:
+        correction = 0 if unbiased is False else 1
+    dims = _dims(dim, x.ndim, "var")
+    n = 1
+    for d in dims:
+        n *= x.shape[d]
+    centered = x - mean(x, dims, keepdim=True)
+    return sum(centered * centered, dims, keepdim) / (n - correction)
+
+
+def std(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+    from glassgrad.functions.math import sqrt
+
+    return sqrt(var(x, dim, unbiased, keepdim, correction=correction))
+
+
+def logsumexp(x, dim, keepdim: bool = False):
+    return LogSumExp(_dims(dim, x.ndim, "logsumexp"), keepdim)(x)

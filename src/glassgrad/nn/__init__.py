@@ -1,0 +1,3 @@
+"""Neural-network building blocks. ``glassgrad.nn.functional`` holds the functional forms."""
+
+from glassgrad.nn import functional
