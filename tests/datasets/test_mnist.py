@@ -103,6 +103,8 @@ def test_where_files_are_looked_for(test_copy, tmp_path, monkeypatch):
     monkeypatch.setenv("GLASSGRAD_DATA", str(data_root))
     assert gg.datasets.default_root() == data_root / "mnist"
     assert load_mnist(split="test", download=False)[1][0] == 7
+    monkeypatch.setenv("GLASSGRAD_DATA", str(data_root / "mnist"))  # or the MNIST folder itself
+    assert gg.datasets.default_root() == data_root / "mnist"
     monkeypatch.delenv("GLASSGRAD_DATA")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert gg.datasets.default_root() == tmp_path / "home" / ".cache" / "glassgrad" / "mnist"

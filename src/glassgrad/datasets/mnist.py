@@ -3,7 +3,8 @@
 Where the files are looked for, first match wins:
 
 1. the ``root`` argument: a directory holding the four IDX files;
-2. ``$GLASSGRAD_DATA/mnist`` when the environment variable ``GLASSGRAD_DATA`` is set;
+2. the directory named by the environment variable ``GLASSGRAD_DATA``, if it holds the files,
+   else its ``mnist`` subdirectory (so it may point at MNIST itself or at a folder of data sets);
 3. ``~/.cache/glassgrad/mnist``.
 
 Each file may be gzipped (``train-images-idx3-ubyte.gz``) or not. When the files are missing and
@@ -66,7 +67,9 @@ def default_root() -> Path:
     """The directory MNIST is read from when no ``root`` is given (see the module docstring)."""
     data_root = os.environ.get("GLASSGRAD_DATA")
     if data_root:
-        return Path(data_root).expanduser() / "mnist"
+        root = Path(data_root).expanduser()
+        holds_mnist = any(find_file(root, name) for name in MD5)
+        return root if holds_mnist else root / "mnist"
     return Path.home() / ".cache" / "glassgrad" / "mnist"
 
 
