@@ -6,7 +6,7 @@
     x.grad  # tensor([2., 4.])
 """
 
-from glassgrad import autograd, nn
+from glassgrad import autograd, nn, optim
 from glassgrad._creation import (
     arange,
     bernoulli,
