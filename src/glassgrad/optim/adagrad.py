@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from glassgrad._backend import array_module
@@ -60,7 +61,7 @@ class Adagrad(Optimizer):
         state["sum"] = Tensor._wrap(array_module(p._data).full_like(p._data, initial_value), False)
         return state
 
-    def step(self, closure=None):
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient once (see the class docstring)."""
         loss = self._run_closure(closure)
         for group in self.param_groups:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from glassgrad._backend import array_module
@@ -57,7 +58,7 @@ class Adam(Optimizer):
         self._check_number("eps", options["eps"], "eps >= 0", low=0.0)
         self._check_number("weight_decay", options["weight_decay"], "weight_decay >= 0", low=0.0)
 
-    def step(self, closure=None):
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient once (see the class docstring)."""
         loss = self._run_closure(closure)
         for group in self.param_groups:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from glassgrad._backend import array_module
@@ -53,7 +54,7 @@ class SGD(Optimizer):
                 f"momentum={options['momentum']!r}, dampening={options['dampening']!r}"
             )
 
-    def step(self, closure=None):
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient once (see the class docstring)."""
         loss = self._run_closure(closure)
         for group in self.param_groups:
