@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from glassgrad._creation import empty
 from glassgrad._tensor import Tensor
 
 
@@ -18,7 +19,7 @@ class Parameter(Tensor):
 
     def __init__(self, data: Tensor | np.ndarray | None = None, requires_grad: bool = True):
         if data is None:
-            data = np.empty(0, dtype=np.float32)
+            data = empty(0)
         super().__init__(data, requires_grad)
 
     def __repr__(self) -> str:
@@ -27,9 +28,7 @@ class Parameter(Tensor):
     def __deepcopy__(self, memo: dict) -> Parameter:
         if id(self) in memo:
             return memo[id(self)]
-        p = Parameter(self._data.copy(), self._requires_grad)
-        if self.grad is not None:
-            p.grad = Tensor._wrap(self.grad._data.copy(), False)
+        p = Parameter(self._data.copy(), self._requires_grad)  # the copy has no .grad, as in PyTorch
         memo[id(self)] = p
         return p
 
