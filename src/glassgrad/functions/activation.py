@@ -85,6 +85,30 @@ class GELU(Function):
         return gy * (cdf + x * pdf)
 
 
+class LogSigmoid(Function):
+    """log(sigmoid(x)) = min(x, 0) - log(1 + exp(-|x|)), which neither overflows nor loses
+    precision for large |x|. d/dx = sigmoid(-x)."""
+
+    def forward(self, x):
+        xp = array_module(x)
+        return xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))
+
+    def backward(self, gy):
+        return gy * sigmoid(-self.inputs[0])
+
+
+class Hardsigmoid(Function):
+    """A piecewise-linear sigmoid: 0 below -3, 1 above 3, x / 6 + 1/2 between (slope 1/6 strictly
+    inside, 0 at the kinks, as PyTorch)."""
+
+    def forward(self, x):
+        return array_module(x).clip(x / 6 + 0.5, 0, 1).astype(x.dtype, copy=False)
+
+    def backward(self, gy):
+        x = self.inputs[0]._data
+        return gy * constant(((x > -3) & (x < 3)).astype(x.dtype) / 6)
+
+
 class Softplus(Function):
     """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (as PyTorch)."""
 
@@ -181,6 +205,14 @@ def gelu(x, approximate: str = "none"):
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return GELU(approximate)(_float_input(x, "gelu"))
+
+
+def logsigmoid(x):
+    return LogSigmoid()(_float_input(x, "logsigmoid"))
+
+
+def hardsigmoid(x):
+    return Hardsigmoid()(_float_input(x, "hardsigmoid"))
 
 
 def softplus(x, beta: float = 1.0, threshold: float = 20.0):

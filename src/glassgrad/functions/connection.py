@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from glassgrad._backend import array_module
 from glassgrad.autograd.function import Function
-from glassgrad.functions._operands import promote
+from glassgrad.functions._operands import constant, promote
 from glassgrad.functions.array import reshape, sum_to, transpose, unsqueeze
 
 
-def _swap_last_two(x):
+def _matrix_transpose(x):
     return transpose(x, -2, -1)
 
 
@@ -44,8 +44,8 @@ class MatMul(Function):
             gy2 = unsqueeze(gy2, -2)
         if b.ndim == 1:
             gy2 = unsqueeze(gy2, -1)
-        ga = reshape(sum_to(gy2 @ _swap_last_two(b2), a2.shape), a.shape) if need_a else None
-        gb = reshape(sum_to(_swap_last_two(a2) @ gy2, b2.shape), b.shape) if need_b else None
+        ga = reshape(sum_to(gy2 @ _matrix_transpose(b2), a2.shape), a.shape) if need_a else None
+        gb = reshape(sum_to(_matrix_transpose(a2) @ gy2, b2.shape), b.shape) if need_b else None
         return ga, gb
 
 
@@ -73,7 +73,7 @@ class Linear(Function):
         gw = gb = None
         if need[1]:
             x2 = reshape(x, (-1, x.shape[-1])) if x.ndim != 2 else x
-            gw = _swap_last_two(gy2) @ x2
+            gw = _matrix_transpose(gy2) @ x2
         if len(need) == 3 and need[2]:
             gb = gy2.sum(0)
         return (gx, gw) if len(need) == 2 else (gx, gw, gb)
@@ -93,3 +93,87 @@ def linear(x, weight, bias=None):
     if bias is None:
         return Linear()(*promote(x, weight))
     return Linear()(*promote(x, weight, bias))
+
+
+class Embedding(Function):
+    """Row lookup ``weight[indices]``: out[..., :] = weight[indices[...], :].
+
+    Backward adds each output row's gradient into the row it came from (a scatter-add, since an
+    index may repeat); the row ``padding_idx`` gets no gradient.
+    """
+
+    uses_inputs = False
+
+    def __init__(self, padding_idx: int | None):
+        self.padding_idx = padding_idx
+
+    def forward(self, weight, indices):
+        self.weight_shape = weight.shape
+        return weight[indices]
+
+    def backward(self, gy):
+        return EmbeddingGrad(self.weight_shape, self.padding_idx)(gy, self.inputs[1]), None
+
+
+class EmbeddingGrad(Function):
+    """The scatter-add of Embedding's backward: gw[i] = sum of gy rows whose index is i (zero for
+    ``padding_idx``). It is linear in gy; its own backward is the lookup again."""
+
+    uses_inputs = False
+
+    def __init__(self, weight_shape, padding_idx: int | None):
+        self.weight_shape, self.padding_idx = weight_shape, padding_idx
+
+    def forward(self, gy, indices):
+        gw = array_module(gy).zeros(self.weight_shape, dtype=gy.dtype)
+        array_module(gy).add.at(gw, indices.reshape(-1), gy.reshape(-1, self.weight_shape[1]))
+        if self.padding_idx is not None:
+            gw[self.padding_idx] = 0
+        return gw
+
+    def backward(self, ggw):
+        indices = self.inputs[1]
+        gg = Embedding(self.padding_idx)(ggw, indices)
+        if self.padding_idx is not None:
+            keep = (indices._data != self.padding_idx)[..., None]
+            gg = gg * constant(keep.astype(ggw._data.dtype))
+        return gg, None
+
+
+def embedding(input, weight, padding_idx: int | None = None, max_norm: float | None = None,
+              norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False):
+    """Rows of ``weight`` (num_embeddings, embedding_dim) at the integer ``input`` (any shape);
+    the output has shape input.shape + (embedding_dim,). The row ``padding_idx`` gets no
+    gradient. With ``max_norm``, the rows looked up are first rescaled in place (not recorded) to
+    a ``norm_type``-norm of at most max_norm."""
+    if scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding: scale_grad_by_freq and sparse gradients are not supported")
+    if input.dtype.name not in ("int64", "int32", "uint8"):
+        raise TypeError(f"embedding: expected integer indices (int64), got {input.dtype}")
+    if weight.ndim != 2:
+        raise ValueError(
+            f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got {tuple(weight.shape)}"
+        )
+    n = weight.shape[0]
+    idx = input._data
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        bad = idx[(idx < 0) | (idx >= n)].ravel()[0]
+        raise IndexError(
+            f"embedding: index {bad} is out of range for a weight with {n} rows (valid: 0 to {n - 1})"
+        )
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += n
+    if max_norm is not None:
+        _renorm_rows(weight, idx, max_norm, norm_type)
+    return Embedding(padding_idx)(weight, input)
+
+
+def _renorm_rows(weight, idx, max_norm: float, norm_type: float) -> None:
+    """Scale the rows ``idx`` of ``weight`` in place so that their norms are at most max_norm."""
+    xp = array_module(weight._data)
+    rows_at = xp.unique(idx)
+    rows = weight._data[rows_at]
+    norms = (xp.abs(rows) ** norm_type).sum(axis=1) ** (1.0 / norm_type)
+    scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(rows.dtype)
+    weight._data[rows_at] = rows * scale[:, None]
+    weight._bump_version()

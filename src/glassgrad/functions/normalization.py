@@ -1,0 +1,222 @@
+"""Normalization layers as single fused ops: batch norm and layer norm.
+
+Both compute  y = gamma * xhat + beta,  xhat = (x - mean) / sqrt(var + eps),  with the mean and
+the (biased) variance taken over some axes (batch norm: every axis but the channel axis 1; layer
+norm: the last few axes), and ``gamma``/``beta`` broadcast over the others. With
+g = gy * gamma and m the number of elements each mean is taken over, the gradients are
+
+    gx     = (g - mean(g) - xhat * mean(g * xhat)) / sqrt(var + eps)    (means over the axes)
+    ggamma = sum of gy * xhat,      gbeta = sum of gy                   (over the other axes)
+
+and when the statistics are fixed constants (batch norm in eval mode) gx is just g / sqrt(var + eps).
+
+One op instead of about ten elementwise ones saves their temporaries and graph nodes. The backward
+is written with tensor ops, so second derivatives work: under ``create_graph`` it rebuilds xhat
+and 1/sqrt(var + eps) from the input with differentiable ops; otherwise it reuses the arrays kept
+from the forward pass, which gives the same numbers without recomputing them.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+from glassgrad._backend import array_module
+from glassgrad.autograd.function import Function
+from glassgrad.autograd.grad_mode import state
+from glassgrad.functions._operands import constant, promote
+from glassgrad.functions.array import reshape
+
+
+class _Normalize(Function):
+    """Shared by BatchNorm and LayerNorm. Subclasses set, in ``__init__``:
+
+    - ``stat_axes``: the axes a mean and variance are taken over;
+    - ``param_axes``: the axes gamma and beta's gradients are summed over;
+    - ``param_view``: the shape gamma and beta are reshaped to so that they broadcast against x;
+    - ``fixed``: None, or (mean, var) arrays already shaped to broadcast (running statistics).
+
+    Inputs: ``x``, then gamma if ``has_weight``, then beta if ``has_bias``.
+    """
+
+    def __init__(self, eps: float, has_weight: bool, has_bias: bool):
+        self.eps, self.has_weight, self.has_bias = eps, has_weight, has_bias
+        self.fixed = None
+
+    def forward(self, x, *params):
+        xp = array_module(x)
+        if self.fixed is None:
+            mean = x.mean(axis=self.stat_axes, keepdims=True)
+            xc = x - mean
+            var = (xc * xc).mean(axis=self.stat_axes, keepdims=True)
+            self.batch_mean, self.batch_var = mean, var
+        else:
+            mean, var = self.fixed
+            xc = x - mean
+        invstd = 1.0 / xp.sqrt(var + self.eps)
+        xhat = xc
+        xhat *= invstd
+        self.xhat, self.invstd = xhat, invstd
+        y = xhat
+        if self.has_weight:
+            y = y * params[0].reshape(self.param_view)
+        if self.has_bias:
+            y = y + params[-1].reshape(self.param_view)
+        elif y is xhat:
+            y = xhat.copy()  # xhat is kept for backward; the output must not alias it
+        return y
+
+    def _xhat_invstd(self):
+        """xhat and 1/sqrt(var + eps) as tensors: differentiable functions of x when the backward
+        itself is being recorded (double backward), else constants from the forward pass."""
+        if not state.grad_enabled:
+            return constant(self.xhat), constant(self.invstd)
+        x = self.inputs[0]
+        if self.fixed is not None:
+            invstd = constant(self.invstd)
+            return (x - constant(self.fixed[0])) * invstd, invstd
+        xc = x - x.mean(self.stat_axes, keepdim=True)
+        invstd = ((xc * xc).mean(self.stat_axes, keepdim=True) + self.eps) ** -0.5
+        return xc * invstd, invstd
+
+    def backward(self, gy):
+        xhat, invstd = self._xhat_invstd()
+        need = self.needs_input_grad
+        weight = reshape(self.inputs[1], self.param_view) if self.has_weight else None
+        gx = gw = gb = None
+        if need[0]:
+            g = gy * weight if self.has_weight else gy
+            if self.fixed is None:
+                axes = self.stat_axes
+                g = g - g.mean(axes, keepdim=True) - xhat * (g * xhat).mean(axes, keepdim=True)
+            gx = g * invstd
+        if self.has_weight and need[1]:
+            gw = reshape((gy * xhat).sum(self.param_axes), self.inputs[1].shape)
+        if self.has_bias and need[-1]:
+            gb = reshape(gy.sum(self.param_axes), self.inputs[-1].shape)
+        grads = [gx]
+        if self.has_weight:
+            grads.append(gw)
+        if self.has_bias:
+            grads.append(gb)
+        return tuple(grads)
+
+    def release(self) -> None:
+        super().release()
+        self.xhat = self.invstd = None
+
+
+class BatchNorm(_Normalize):
+    """Normalize each channel (axis 1) of an (N, C, *) input over the batch and the other axes,
+    with the batch's statistics (training) or with given running statistics (evaluation)."""
+
+    def __init__(self, ndim: int, eps: float, has_weight: bool, has_bias: bool, running=None):
+        super().__init__(eps, has_weight, has_bias)
+        self.stat_axes = self.param_axes = (0,) + tuple(range(2, ndim))
+        self.param_view = (1, -1) + (1,) * (ndim - 2)
+        if running is not None:
+            self.fixed = tuple(r.reshape(self.param_view) for r in running)
+
+
+class LayerNorm(_Normalize):
+    """Normalize each sample over its last ``len(normalized_shape)`` axes."""
+
+    def __init__(self, ndim: int, normalized_shape: tuple, eps: float, has_weight: bool, has_bias: bool):
+        super().__init__(eps, has_weight, has_bias)
+        lead = ndim - len(normalized_shape)
+        self.stat_axes = tuple(range(lead, ndim))
+        self.param_axes = tuple(range(lead))
+        self.param_view = normalized_shape  # gamma and beta broadcast from the right as they are
+
+
+# -- public functions -----------------------------------------------------------------------
+
+
+def _affine_inputs(x, weight, bias):
+    """(x, [weight], [bias]) promoted to one dtype, and which of weight and bias are given."""
+    params = [p for p in (weight, bias) if p is not None]
+    inputs = promote(x, *params) if params else (x,)
+    return inputs, weight is not None, bias is not None
+
+
+def batch_norm(
+    input,
+    running_mean,
+    running_var,
+    weight=None,
+    bias=None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+):
+    """Batch normalization of an (N, C, *) input over every axis but the channel axis 1.
+
+    With ``training=True`` the batch's statistics are used, and the running statistics (when
+    given) are updated in place:  running = (1 - momentum) * running + momentum * batch,  with the
+    batch variance made unbiased (times n / (n - 1)). With ``training=False`` the running
+    statistics are used.
+    """
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected an input of shape (N, C, *), got {tuple(input.shape)}")
+    if not input.dtype.is_floating_point:
+        raise TypeError(f"batch_norm: expected a floating point input, got {input.dtype}")
+    channels = input.shape[1]
+    for name, t in (
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+        ("weight", weight),
+        ("bias", bias),
+    ):
+        if t is not None and tuple(t.shape) != (channels,):
+            raise ValueError(
+                f"batch_norm: {name} has shape {tuple(t.shape)}, but the input of shape "
+                f"{tuple(input.shape)} has {channels} channels (dim 1)"
+            )
+    inputs, has_w, has_b = _affine_inputs(input, weight, bias)
+    if not training:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: running_mean and running_var are needed when training=False")
+        dt = inputs[0]._data.dtype
+        running = (running_mean._data.astype(dt, copy=False), running_var._data.astype(dt, copy=False))
+        return BatchNorm(input.ndim, eps, has_w, has_b, running)(*inputs)
+    count = input.numel() // builtins.max(channels, 1)
+    if count <= 1:
+        raise ValueError(
+            f"batch_norm: expected more than 1 value per channel when training, got an input of "
+            f"shape {tuple(input.shape)}"
+        )
+    fn = BatchNorm(input.ndim, eps, has_w, has_b)
+    out = fn(*inputs)
+    if running_mean is not None:
+        _update_running(running_mean, fn.batch_mean.reshape(-1), momentum)
+    if running_var is not None:
+        _update_running(running_var, fn.batch_var.reshape(-1) * (count / (count - 1)), momentum)
+    return out
+
+
+def _update_running(running, batch_stat, momentum: float) -> None:
+    """running <- (1 - momentum) running + momentum batch_stat, in place (a buffer, no graph)."""
+    r = running._data
+    r *= 1.0 - momentum
+    r += (momentum * batch_stat).astype(r.dtype, copy=False)
+    running._bump_version()
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):
+    """Normalize over the last ``len(normalized_shape)`` dims of ``input``, which must have that
+    shape; ``weight`` and ``bias`` (if given) have shape ``normalized_shape``."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or tuple(input.shape[input.ndim - k :]) != shape or input.ndim < k:
+        raise ValueError(
+            f"layer_norm: expected an input of shape (*, {', '.join(map(str, shape))}) for "
+            f"normalized_shape={shape}, got {tuple(input.shape)}"
+        )
+    if not input.dtype.is_floating_point:
+        raise TypeError(f"layer_norm: expected a floating point input, got {input.dtype}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != shape:
+            raise ValueError(
+                f"layer_norm: {name} has shape {tuple(t.shape)}, expected normalized_shape {shape}"
+            )
+    inputs, has_w, has_b = _affine_inputs(input, weight, bias)
+    return LayerNorm(input.ndim, shape, eps, has_w, has_b)(*inputs)

@@ -1,0 +1,61 @@
+"""The layers of ``glassgrad.nn``, one file per family as in PyTorch."""
+
+from glassgrad.nn.modules.activation import (
+    GELU,
+    Hardsigmoid,
+    LeakyReLU,
+    LogSigmoid,
+    LogSoftmax,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Softplus,
+    Tanh,
+)
+from glassgrad.nn.modules.batchnorm import BatchNorm1d
+from glassgrad.nn.modules.container import ModuleDict, ModuleList, Sequential
+from glassgrad.nn.modules.dropout import Dropout
+from glassgrad.nn.modules.flatten import Flatten, Unflatten
+from glassgrad.nn.modules.linear import Identity, Linear
+from glassgrad.nn.modules.loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+)
+from glassgrad.nn.modules.module import Module
+from glassgrad.nn.modules.normalization import LayerNorm
+from glassgrad.nn.modules.sparse import Embedding
+
+__all__ = [
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "BatchNorm1d",
+    "CrossEntropyLoss",
+    "Dropout",
+    "Embedding",
+    "Flatten",
+    "GELU",
+    "Hardsigmoid",
+    "Identity",
+    "L1Loss",
+    "LayerNorm",
+    "LeakyReLU",
+    "Linear",
+    "LogSigmoid",
+    "LogSoftmax",
+    "MSELoss",
+    "Module",
+    "ModuleDict",
+    "ModuleList",
+    "NLLLoss",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Softmax",
+    "Softplus",
+    "Tanh",
+    "Unflatten",
+]
