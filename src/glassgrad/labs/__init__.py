@@ -12,7 +12,9 @@ import importlib
 from glassgrad.labs._lab import Claim, Lab, LabContext, LabResult, run_lab
 
 # module names, in the course's order; each defines LAB
-_LAB_MODULES: list[str] = []
+_LAB_MODULES: list[str] = [
+    "adaptive_lr",
+]
 
 
 def all_labs() -> list[Lab]:

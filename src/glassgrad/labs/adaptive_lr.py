@@ -212,14 +212,20 @@ def run(ctx: LabContext) -> None:
     w1 = np.linspace(-9, 1.5, 300)
     w2 = np.linspace(-0.7, 0.7, 300)
     grid = loss_grid(w1, w2)
-    fig, ax = plt.subplots(figsize=(9, 4.5))
-    ax.contour(w1, w2, grid, levels=np.logspace(-3, 1.5, 14), cmap="Greys", linewidths=0.7)
-    for (name, path), color in zip(paths.items(), ["tab:red", "tab:orange", "tab:blue", "tab:green", "tab:purple"]):
-        ax.plot(path[:, 0], path[:, 1], lw=0.9, color=color, label=name)
-    ax.plot(0, 0, "kx", ms=10)
-    ax.set(xlabel="w1 (flat direction)", ylabel="w2 (steep direction)",
-           title="Elongated convex error surface: fixed vs adaptive learning rates")
-    ax.legend(loc="upper right", fontsize=8)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), sharey=True)
+    groups = [("Fixed learning rates", [k for k in paths if k.startswith("GD")]),
+              ("Adaptive learning rates", [k for k in paths if not k.startswith("GD")])]
+    colors = iter(["tab:red", "tab:orange", "tab:blue", "tab:green", "tab:purple"])
+    for ax, (title, names) in zip(axes, groups):
+        ax.contour(w1, w2, grid, levels=np.logspace(-3, 1.5, 14), cmap="Greys", linewidths=0.7)
+        for name in names:
+            path = paths[name][:200] if name.startswith(f"GD (lr {lr_oscillate:.5f}") else paths[name]
+            ax.plot(path[:, 0], path[:, 1], lw=0.8, alpha=0.85, color=next(colors), label=name)
+        ax.plot(0, 0, "kx", ms=10)
+        ax.set(xlabel="w1 (flat direction)", title=title)
+        ax.legend(loc="upper right", fontsize=8)
+    axes[0].set_ylabel("w2 (steep direction)")
+    fig.suptitle(f"Elongated convex error surface, {adaptive_steps:,} updates each (oscillating GD: first 200)")
     ctx.figure("trajectories", fig)
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.5))
