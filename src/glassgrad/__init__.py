@@ -106,6 +106,8 @@ long = int64
 
 __version__ = "0.1.0"
 
+from glassgrad import utils  # noqa: E402 - needs the names above
+
 
 def is_tensor(x) -> bool:
     return isinstance(x, Tensor)
