@@ -107,6 +107,7 @@ long = int64
 __version__ = "0.1.0"
 
 from glassgrad import utils  # noqa: E402 - needs the names above
+from glassgrad.serialization import load, save  # noqa: E402
 
 
 def is_tensor(x) -> bool:
