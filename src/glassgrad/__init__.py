@@ -6,6 +6,10 @@
     x.grad  # tensor([2., 4.])
 """
 
+# _tensor first: it defines Tensor, which the op modules import (see functions/_operands.py)
+from glassgrad._tensor import Tensor, as_tensor, from_numpy, tensor
+
+# isort: split
 from glassgrad import autograd, nn
 from glassgrad._creation import (
     arange,
@@ -38,7 +42,6 @@ from glassgrad._dtype import (
     uint8,
 )
 from glassgrad._random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
-from glassgrad._tensor import Tensor, as_tensor, from_numpy, tensor
 from glassgrad.autograd.grad_mode import (
     enable_grad,
     inference_mode,

@@ -35,18 +35,27 @@ class Function:
     needs_input_grad: tuple
 
     def __call__(self, *inputs):
-        from glassgrad._tensor import Tensor
-
-        y = self.forward(*[x._data for x in inputs])
-        record = state.grad_enabled and any(x.requires_grad for x in inputs)
-        out = Tensor._wrap(y, record)
+        # This method runs for every op, so it is written for speed: plain loops, no helpers.
+        if len(inputs) == 1:
+            x = inputs[0]
+            y = self.forward(x._data)
+            record = x._requires_grad and state.grad_enabled
+        else:
+            y = self.forward(*[x._data for x in inputs])
+            record = False
+            if state.grad_enabled:
+                for x in inputs:
+                    if x._requires_grad:
+                        record = True
+                        break
+        out = _wrap(y, record)
         if self.output_is_view:
             out._version_box = inputs[0]._version_box
         if record:
             self.inputs = inputs
-            self.needs_input_grad = tuple(x.requires_grad for x in inputs)
+            self.needs_input_grad = [x._requires_grad for x in inputs]
             if self.uses_inputs:
-                self._input_versions = tuple(x._version_box[0] for x in inputs)
+                self._input_versions = [x._version_box[0] for x in inputs]
             self.output = weakref.ref(out)
             if self.uses_output:
                 # keep the output's array, not the tensor: the tensor points back to this node
@@ -113,6 +122,15 @@ class Function:
         if self.inputs is None:
             return ()
         return tuple(x.grad_fn for x in self.inputs)
+
+
+def _wrap(array, requires_grad):
+    """Bound on first use to ``Tensor._wrap`` (importing it at module level would be circular)."""
+    global _wrap
+    from glassgrad._tensor import Tensor
+
+    _wrap = Tensor._wrap
+    return _wrap(array, requires_grad)
 
 
 def _raise_modified(fn: Function, x, expected: int) -> None:

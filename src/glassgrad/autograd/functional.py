@@ -1,7 +1,7 @@
 """Derivatives of whole functions: Jacobian, Hessian, and products with them, as in
 ``torch.autograd.functional``. Each is built from ``autograd.grad``: a Jacobian row is one
 vector-Jacobian product; a Hessian is the Jacobian of the gradient (double backprop); a
-Hessian-vector product differentiates g . v once more, never forming H."""
+Hessian-vector product differentiates g . v once more, never forming hess."""
 
 from __future__ import annotations
 
@@ -89,8 +89,8 @@ def vjp(func, inputs, v=None, create_graph: bool = False):
 
 
 def hvp(func, inputs, v, create_graph: bool = False):
-    """(func(inputs), H v) for scalar ``func``, by double backprop: H v = d(g . v)/dx. Costs two
-    backward passes and never forms H, so it scales to millions of parameters."""
+    """(func(inputs), hess v) for scalar ``func``, by double backprop: hess v = d(g . v)/dx. Costs two
+    backward passes and never forms hess, so it scales to millions of parameters."""
     from glassgrad._tensor import Tensor
 
     xs, single = _prepare(inputs)
@@ -114,12 +114,12 @@ def flat_hessian_numpy(func, inputs) -> np.ndarray:
     all their elements, in order (what critical-point analysis needs)."""
     xs, _ = _prepare(inputs)
     n = sum(x.numel() for x in xs)
-    H = np.zeros((n, n))
+    hess = np.zeros((n, n))
     blocks = hessian(func, xs)
     offs = np.cumsum([0] + [x.numel() for x in xs])
     for i, row in enumerate(blocks):
         for j, b in enumerate(row):
-            H[offs[i] : offs[i + 1], offs[j] : offs[j + 1]] = b.detach()._data.reshape(
+            hess[offs[i] : offs[i + 1], offs[j] : offs[j + 1]] = b.detach()._data.reshape(
                 xs[i].numel(), xs[j].numel()
             )
-    return H
+    return hess

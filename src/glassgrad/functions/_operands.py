@@ -6,17 +6,19 @@ import numpy as np
 
 from glassgrad._dtype import dtype, result_type
 
+# glassgrad/__init__ imports _tensor first; _tensor defines Tensor before it imports the op
+# modules at its end, so this import finds Tensor already defined.
+from glassgrad._tensor import Tensor
+
 
 def constant(array):
     """Wrap an array as a tensor that requires no grad (a mask, an index, a fixed weight)."""
-    from glassgrad._tensor import Tensor
-
     return Tensor._wrap(array, False)
 
 
 def as_tensor(x, like=None):
     """``x`` itself if it is a tensor, else a constant tensor of ``like``'s dtype (or its own)."""
-    from glassgrad._tensor import Tensor, tensor
+    from glassgrad._tensor import tensor
 
     if isinstance(x, Tensor):
         return x
@@ -27,21 +29,32 @@ def as_tensor(x, like=None):
 
 def cast(x, d: dtype):
     """``x`` converted to dtype ``d``; a Python number becomes a constant 0-dim tensor."""
-    from glassgrad._tensor import Tensor
-
     if isinstance(x, Tensor):
         return x if x._data.dtype == d.numpy else x.to(d)
     return Tensor._wrap(np.asarray(x, dtype=d.numpy), False)
 
 
+_PY_NUMBERS = (float, int)
+
+
 def promote(*operands):
     """The operands as tensors of the dtype PyTorch would compute them in."""
-    from glassgrad._tensor import Tensor
-
-    first = operands[0]
-    if isinstance(first, Tensor) and all(
-        isinstance(x, Tensor) and x._data.dtype == first._data.dtype for x in operands
-    ):
-        return operands
+    if len(operands) == 2:  # the common case, kept fast
+        a, b = operands
+        if isinstance(a, Tensor):
+            if isinstance(b, Tensor):
+                if a._data.dtype == b._data.dtype:
+                    return operands
+            elif type(b) in _PY_NUMBERS and a._data.dtype.kind == "f":
+                # a float tensor with a Python number: the number takes the tensor's dtype
+                return a, Tensor._wrap(np.array(b, dtype=a._data.dtype), False)
+        elif type(a) in _PY_NUMBERS and isinstance(b, Tensor) and b._data.dtype.kind == "f":
+            return Tensor._wrap(np.array(a, dtype=b._data.dtype), False), b
+    else:
+        first = operands[0]
+        if isinstance(first, Tensor) and all(
+            isinstance(x, Tensor) and x._data.dtype == first._data.dtype for x in operands
+        ):
+            return operands
     d = result_type(*operands)
     return tuple(cast(x, d) for x in operands)

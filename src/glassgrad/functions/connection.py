@@ -8,7 +8,7 @@ from glassgrad.functions._operands import promote
 from glassgrad.functions.array import reshape, sum_to, transpose, unsqueeze
 
 
-def _mT(x):
+def _swap_last_two(x):
     return transpose(x, -2, -1)
 
 
@@ -44,8 +44,8 @@ class MatMul(Function):
             gy2 = unsqueeze(gy2, -2)
         if b.ndim == 1:
             gy2 = unsqueeze(gy2, -1)
-        ga = reshape(sum_to(gy2 @ _mT(b2), a2.shape), a.shape) if need_a else None
-        gb = reshape(sum_to(_mT(a2) @ gy2, b2.shape), b.shape) if need_b else None
+        ga = reshape(sum_to(gy2 @ _swap_last_two(b2), a2.shape), a.shape) if need_a else None
+        gb = reshape(sum_to(_swap_last_two(a2) @ gy2, b2.shape), b.shape) if need_b else None
         return ga, gb
 
 
@@ -73,7 +73,7 @@ class Linear(Function):
         gw = gb = None
         if need[1]:
             x2 = reshape(x, (-1, x.shape[-1])) if x.ndim != 2 else x
-            gw = _mT(gy2) @ x2
+            gw = _swap_last_two(gy2) @ x2
         if len(need) == 3 and need[2]:
             gb = gy2.sum(0)
         return (gx, gw) if len(need) == 2 else (gx, gw, gb)

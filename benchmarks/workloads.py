@@ -1,0 +1,109 @@
+"""The benchmark workloads: each builds the same model, data and step in glassgrad and in PyTorch
+(same shapes, same initial weights, same batches), and returns a function that runs one step."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class Workload:
+    description: str
+    make: Callable[[str], Callable[[], None]]  # library name -> step function
+    steps_per_block: int = 50
+
+
+def _mlp_weights(sizes, seed=0):
+    rng = np.random.default_rng(seed)
+    weights = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        bound = 1 / np.sqrt(fan_in)
+        w = rng.uniform(-bound, bound, (fan_out, fan_in)).astype(np.float32)
+        b = rng.uniform(-bound, bound, fan_out).astype(np.float32)
+        weights.append((w, b))
+    return weights
+
+
+def _mnist_like_batch(batch=64, features=784, classes=10, seed=1):
+    rng = np.random.default_rng(seed)
+    x = rng.random((batch, features), dtype=np.float32)
+    y = rng.integers(0, classes, batch)
+    return x, y
+
+
+MLP_SIZES = (784, 256, 256, 10)
+
+
+def make_mlp_forward_backward(library: str):
+    """MLP 784-256-256-10 with ReLU, batch 64: forward, cross-entropy, backward."""
+    weights = _mlp_weights(MLP_SIZES)
+    x_np, y_np = _mnist_like_batch()
+    if library == "glassgrad":
+        import glassgrad as gg
+        import glassgrad.nn.functional as F
+
+        params = [(gg.tensor(w, requires_grad=True), gg.tensor(b, requires_grad=True)) for w, b in weights]
+        x, y = gg.tensor(x_np), gg.tensor(y_np)
+
+        def step():
+            h = x
+            for i, (w, b) in enumerate(params):
+                h = F.linear(h, w, b)
+                if i < len(params) - 1:
+                    h = F.relu(h)
+            loss = F.cross_entropy(h, y)
+            for w, b in params:
+                w.grad = b.grad = None
+            loss.backward()
+
+        return step
+    import torch
+    import torch.nn.functional as TF
+
+    params = [
+        (torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True)) for w, b in weights
+    ]
+    x, y = torch.tensor(x_np), torch.tensor(y_np)
+
+    def step():
+        h = x
+        for i, (w, b) in enumerate(params):
+            h = TF.linear(h, w, b)
+            if i < len(params) - 1:
+                h = TF.relu(h)
+        loss = TF.cross_entropy(h, y)
+        for w, b in params:
+            w.grad = b.grad = None
+        loss.backward()
+
+    return step
+
+
+def make_tiny_op(library: str):
+    """Per-op overhead: adding two 1-element tensors that require grad (no backward)."""
+    if library == "glassgrad":
+        import glassgrad as gg
+
+        a = gg.tensor([1.0], requires_grad=True)
+        b = gg.tensor([2.0], requires_grad=True)
+    else:
+        import torch
+
+        a = torch.tensor([1.0], requires_grad=True)
+        b = torch.tensor([2.0], requires_grad=True)
+
+    def step():
+        for _ in range(100):
+            a + b
+
+    return step
+
+
+WORKLOADS: dict[str, Workload] = {
+    "mlp_fwd_bwd": Workload("MLP 784-256-256-10, batch 64: forward + cross-entropy + backward",
+                            make_mlp_forward_backward, 50),
+    "tiny_op": Workload("per-op overhead: a + b on 1-element tensors with grad (x100)", make_tiny_op, 20),
+}
