@@ -109,7 +109,7 @@ long = int64
 
 __version__ = "0.1.0"
 
-from glassgrad import utils  # noqa: E402 - needs the names above
+from glassgrad import utils  # noqa: E402 - the toolkit built on the engine above
 from glassgrad.serialization import load, save  # noqa: E402
 
 
