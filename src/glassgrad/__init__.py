@@ -109,7 +109,8 @@ long = int64
 
 __version__ = "0.1.0"
 
-from glassgrad import utils  # noqa: E402 - the toolkit built on the engine above
+# the toolkit built on the engine above
+from glassgrad import train, utils  # noqa: E402
 from glassgrad.serialization import load, save  # noqa: E402
 
 
