@@ -10,7 +10,7 @@
 from glassgrad._tensor import Tensor, as_tensor, from_numpy, tensor
 
 # isort: split
-from glassgrad import autograd, nn
+from glassgrad import autograd, datasets, nn
 from glassgrad._creation import (
     arange,
     bernoulli,

@@ -9,7 +9,6 @@ from __future__ import annotations
 import types
 
 import numpy as np
-import scipy.special
 
 _cupy = None  # set by enable_cupy(); None means NumPy only
 
@@ -26,6 +25,8 @@ def array_module(*arrays) -> types.ModuleType:
 def special_module(*arrays) -> types.ModuleType:
     """SciPy's ``special`` functions (erf) for the module that holds ``arrays``."""
     if array_module(*arrays) is np:
+        import scipy.special  # imported on first use: it takes longer to load than glassgrad
+
         return scipy.special
     import cupyx.scipy.special  # pragma: no cover - needs a GPU
 

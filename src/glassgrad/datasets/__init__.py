@@ -1,0 +1,43 @@
+"""Data sets for the course: MNIST (with an offline fallback) and real daily time series.
+
+    import glassgrad as gg
+    images, labels = gg.datasets.load_mnist(split="train")   # (60000, 28, 28) uint8, (60000,) int64
+    dates, births = gg.datasets.load_series("us_births")      # a daily series with a weekly cycle
+"""
+
+from glassgrad.datasets._idx import IDXError, parse_idx, read_idx
+from glassgrad.datasets.digits import DigitImages, load_digits_fallback, load_mnist_or_digits
+from glassgrad.datasets.mnist import (
+    MNIST,
+    MNIST_MEAN,
+    MNIST_STD,
+    DownloadError,
+    default_root,
+    download_mnist,
+    load_mnist,
+    load_mnist_float,
+    to_float,
+)
+from glassgrad.datasets.series import SERIES, SeriesInfo, load_series, make_lagged
+
+__all__ = [
+    "MNIST",
+    "MNIST_MEAN",
+    "MNIST_STD",
+    "SERIES",
+    "DigitImages",
+    "DownloadError",
+    "IDXError",
+    "SeriesInfo",
+    "default_root",
+    "download_mnist",
+    "load_digits_fallback",
+    "load_mnist",
+    "load_mnist_float",
+    "load_mnist_or_digits",
+    "load_series",
+    "make_lagged",
+    "parse_idx",
+    "read_idx",
+    "to_float",
+]
