@@ -1,0 +1,60 @@
+"""The lab framework and the course report, on a small lab defined here."""
+
+import json
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+import glassgrad as gg
+from glassgrad.labs import Lab, run_lab
+from glassgrad.labs.report import write_course_report
+
+
+def _fit_run(ctx):
+    """A real (tiny) experiment: gradient descent on a quadratic, with one claim and a figure."""
+    w = gg.tensor(5.0, requires_grad=True)
+    losses = []
+    for _ in ctx.bar(range(ctx.size(20, 40)), desc="steps"):
+        loss = (w - 2.0) ** 2
+        loss.backward()
+        with gg.no_grad():
+            w -= 0.2 * w.grad
+            w.grad = None
+        losses.append(loss.item())
+    ctx.claim("gradient descent reaches the minimum w = 2", f"w = {w.item():.4f}", abs(w.item() - 2) < 1e-3)
+    ctx.result("losses", np.array(losses))
+    fig, ax = plt.subplots()
+    ax.plot(losses)
+    ctx.figure("loss_curve", fig)
+    ctx.write("| setting | value |\n| --- | --- |\n| steps | 20 |")
+
+
+def _broken_run(ctx):
+    ctx.claim("a claim that fails", 0.5, False)
+    raise ValueError("something went wrong")
+
+
+def test_run_lab_writes_results_and_section(tmp_path):
+    lab = Lab("toy", "Lecture 0", "A toy lab", "gradient descent on a parabola", _fit_run)
+    r = run_lab(lab, tmp_path / "toy", progress=False)
+    assert r.all_hold and r.error is None
+    saved = json.loads((tmp_path / "toy" / "results.json").read_text())
+    assert saved["all_hold"] and saved["claims"][0]["holds"]
+    assert len(saved["results"]["losses"]) == 20
+    assert (tmp_path / "toy" / "loss_curve.png").read_bytes()[:4] == b"\x89PNG"
+    assert "gradient descent reaches" in (tmp_path / "toy" / "section.md").read_text()
+
+
+def test_course_report_embeds_figures_and_lists_failures(tmp_path):
+    good = run_lab(Lab("toy", "Lecture 0", "Toy", "toy", _fit_run), tmp_path / "toy", progress=False)
+    bad = run_lab(Lab("broken", "Lecture 9", "Broken", "broken", _broken_run), tmp_path / "broken", progress=False)
+    assert not bad.all_hold and "something went wrong" in bad.error
+    index = write_course_report([good, bad], tmp_path)
+    page = index.read_text()
+    assert "data:image/png;base64," in page  # self-contained
+    assert "1 of 2</b> claims hold" in page
+    assert "lab broken failed" in page
+    md = (tmp_path / "report.md").read_text()
+    assert "![loss_curve.png](toy/loss_curve.png)" in md
+    summary = json.loads((tmp_path / "results.json").read_text())
+    assert summary["claims_held"] == 1 and summary["claims_total"] == 2
