@@ -129,7 +129,8 @@ def _train_epoch(model, optimizer, loss_fn, loader, metrics, batch_scheduler, ba
             batch_scheduler.step()
         means.add(_batch_values(output, target, loss, metrics), _count(target))
         bar.update()
-        bar.set_postfix({k: f"{v:.4g}" for k, v in means.means().items()}, refresh=False)
+        if not bar.disable:
+            bar.set_postfix({k: f"{v:.4g}" for k, v in means.means().items()}, refresh=False)
     if means.count == 0:
         raise ValueError("fit: train_loader produced no batches")
     return means.means()
@@ -151,6 +152,25 @@ def _step_scheduler(scheduler, history: History, monitor_name: str) -> None:
         scheduler.step(history[monitor_name][-1])
     else:
         scheduler.step()
+
+
+def _restore(path, model, optimizer, scheduler, tracker: Monitor, generators) -> tuple:
+    """Load a checkpoint written by ``fit`` into the given objects; return the history, best
+    weights, epochs done and whether early stopping had ended the run."""
+    state = load(path)
+    if not isinstance(state, dict) or state.get("kind") != _CHECKPOINT_KIND:
+        raise ValueError(f"{os.fspath(path)!r} is not a checkpoint written by fit")
+    if (state["scheduler"] is None) != (scheduler is None):
+        raise ValueError("the checkpoint was written " + ("without" if scheduler is not None else "with")
+                         + " a scheduler; resume with the same setup as the original run")
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    if scheduler is not None:
+        scheduler.load_state_dict(state["scheduler"])
+    if state["monitor"]["name"] == tracker.name:
+        tracker.load_state_dict(state["monitor"])
+    set_rng_state(state["rng"], generators)
+    return History(state["history"]), state["best_model"], state["epoch"], state["stopped"]
 
 
 def fit(model, optimizer, loss_fn: Callable, train_loader: Iterable, val_loader: Iterable | None = None,
@@ -205,22 +225,8 @@ def fit(model, optimizer, loss_fn: Callable, train_loader: Iterable, val_loader:
     if resume is True and checkpoint is None:
         raise ValueError("resume=True resumes from the checkpoint path, but checkpoint is None")
     if resume_path is not None and (resume is not True or os.path.exists(resume_path)):
-        state = load(resume_path)
-        if not isinstance(state, dict) or state.get("kind") != _CHECKPOINT_KIND:
-            raise ValueError(f"{os.fspath(resume_path)!r} is not a checkpoint written by fit")
-        if (state["scheduler"] is None) != (scheduler is None):
-            raise ValueError("the checkpoint was written " + ("without" if scheduler is not None else "with")
-                             + " a scheduler; resume with the same setup as the original run")
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        if scheduler is not None:
-            scheduler.load_state_dict(state["scheduler"])
-        history = History(state["history"])
-        if state["monitor"]["name"] == tracker.name:
-            tracker.load_state_dict(state["monitor"])
-        best_state = state["best_model"]
-        start_epoch, stopped = state["epoch"], state["stopped"]
-        set_rng_state(state["rng"], generators)
+        history, best_state, start_epoch, stopped = _restore(
+            resume_path, model, optimizer, scheduler, tracker, generators)
 
     epoch_scheduler = scheduler if scheduler_interval == "epoch" else None
     batch_scheduler = scheduler if scheduler_interval == "batch" else None
@@ -246,15 +252,10 @@ def fit(model, optimizer, loss_fn: Callable, train_loader: Iterable, val_loader:
         stopped = patience is not None and tracker.bad_epochs >= patience
         if checkpoint is not None:
             save({
-                "kind": _CHECKPOINT_KIND,
-                "epoch": epoch,
-                "stopped": stopped,
-                "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(),
+                "kind": _CHECKPOINT_KIND, "epoch": epoch, "stopped": stopped,
+                "model": model.state_dict(), "optimizer": optimizer.state_dict(),
                 "scheduler": None if scheduler is None else scheduler.state_dict(),
-                "history": dict(history),
-                "monitor": tracker.state_dict(),
-                "best_model": best_state,
+                "history": dict(history), "monitor": tracker.state_dict(), "best_model": best_state,
                 "rng": rng_state(generators),
             }, checkpoint)
         for callback in callbacks:
