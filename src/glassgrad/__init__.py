@@ -109,6 +109,10 @@ long = int64
 
 __version__ = "0.1.0"
 
+# the toolkit built on the engine above
+from glassgrad import train, utils  # noqa: E402
+from glassgrad.serialization import load, save  # noqa: E402
+
 
 def is_tensor(x) -> bool:
     return isinstance(x, Tensor)
