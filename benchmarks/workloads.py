@@ -82,6 +82,51 @@ def make_mlp_forward_backward(library: str):
     return step
 
 
+def _mlp_state_dict(sizes=MLP_SIZES):
+    """The same initial weights for both libraries, under the Sequential's state-dict keys."""
+    state = {}
+    for i, (w, b) in enumerate(_mlp_weights(sizes)):
+        state[f"{2 * i}.weight"], state[f"{2 * i}.bias"] = w, b
+    return state
+
+
+def _make_train_step(library: str, optimizer: str):
+    """One full training step of the MLP 784-256-256-10 (nn.Sequential), batch 64: zero_grad,
+    forward, cross-entropy, backward, optimizer step."""
+    x_np, y_np = _mnist_like_batch()
+    state = _mlp_state_dict()
+    if library == "glassgrad":
+        import glassgrad as lib
+        from glassgrad import nn
+    else:
+        import torch as lib
+        from torch import nn
+    model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10))
+    model.load_state_dict({k: lib.tensor(v) for k, v in state.items()})
+    if optimizer == "adam":
+        opt = lib.optim.Adam(model.parameters(), lr=1e-3)
+    else:
+        opt = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    loss_fn = nn.CrossEntropyLoss()
+    x, y = lib.tensor(x_np), lib.tensor(y_np)
+
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+
+    return step
+
+
+def make_train_step_adam(library: str):
+    return _make_train_step(library, "adam")
+
+
+def make_train_step_sgd(library: str):
+    return _make_train_step(library, "sgd")
+
+
 def make_tiny_op(library: str):
     """Per-op overhead: adding two 1-element tensors that require grad (no backward)."""
     if library == "glassgrad":
@@ -105,5 +150,9 @@ def make_tiny_op(library: str):
 WORKLOADS: dict[str, Workload] = {
     "mlp_fwd_bwd": Workload("MLP 784-256-256-10, batch 64: forward + cross-entropy + backward",
                             make_mlp_forward_backward, 50),
+    "mlp_adam_step": Workload("MLP 784-256-256-10, batch 64: a full training step with Adam",
+                              make_train_step_adam, 50),
+    "mlp_sgd_step": Workload("MLP 784-256-256-10, batch 64: a full training step with SGD + momentum",
+                             make_train_step_sgd, 50),
     "tiny_op": Workload("per-op overhead: a + b on 1-element tensors with grad (x100)", make_tiny_op, 20),
 }
