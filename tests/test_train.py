@@ -4,118 +4,16 @@ weights, schedulers, progress bar, and argument errors."""
 
 import numpy as np
 import pytest
+import torch
 from sklearn.datasets import load_digits
 
 import glassgrad as gg
+import glassgrad.nn as nn
 import glassgrad.nn.functional as F
+from glassgrad.optim import SGD, Adam
+from glassgrad.optim.lr_scheduler import ReduceLROnPlateau, StepLR
 from glassgrad.train import History, accuracy, evaluate, fit
 from glassgrad.utils.data import DataLoader, TensorDataset
-
-# -- stand-ins with PyTorch's API, used until gg.nn and gg.optim are merged into main ----------
-
-
-class TinyMLP:
-    """64 -> hidden -> 10 with ReLU and dropout (drawn from the default generator)."""
-
-    def __init__(self, hidden=32, p=0.2):
-        self.p, self.training = p, True
-        self.params = {
-            "fc1.weight": gg.randn(hidden, 64) * (1 / 8), "fc1.bias": gg.zeros(hidden),
-            "fc2.weight": gg.randn(10, hidden) * (1 / hidden**0.5), "fc2.bias": gg.zeros(10),
-        }
-        for t in self.params.values():
-            t.requires_grad_()
-
-    def __call__(self, x):
-        h = F.relu(F.linear(x, self.params["fc1.weight"], self.params["fc1.bias"]))
-        if self.training and self.p > 0:
-            h = h * gg.bernoulli(gg.full(h.shape, 1 - self.p)) / (1 - self.p)
-        return F.linear(h, self.params["fc2.weight"], self.params["fc2.bias"])
-
-    def train(self, mode=True):
-        self.training = mode
-        return self
-
-    def eval(self):
-        return self.train(False)
-
-    def parameters(self):
-        return list(self.params.values())
-
-    def state_dict(self):
-        return {k: v.detach() for k, v in self.params.items()}
-
-    def load_state_dict(self, state):
-        with gg.no_grad():
-            for k, v in self.params.items():
-                v.copy_(state[k])
-
-
-class SGD:
-    """SGD with momentum: buf = momentum * buf + grad; p -= lr * buf."""
-
-    def __init__(self, params, lr, momentum=0.9):
-        self.params = list(params)
-        self.param_groups = [{"params": self.params, "lr": lr, "momentum": momentum}]
-        self.state = {}
-
-    def zero_grad(self):
-        for p in self.params:
-            p.grad = None
-
-    def step(self):
-        g = self.param_groups[0]
-        with gg.no_grad():
-            for i, p in enumerate(self.params):
-                buf = self.state.get(i)
-                buf = p.grad.detach().clone() if buf is None else buf * g["momentum"] + p.grad
-                self.state[i] = buf
-                p.sub_(buf * g["lr"])
-
-    def state_dict(self):
-        g = self.param_groups[0]
-        return {"state": {i: {"momentum_buffer": b} for i, b in self.state.items()},
-                "param_groups": [{"lr": g["lr"], "momentum": g["momentum"], "params": list(range(len(self.params)))}]}
-
-    def load_state_dict(self, state):
-        self.state = {i: s["momentum_buffer"] for i, s in state["state"].items()}
-        self.param_groups[0].update({k: v for k, v in state["param_groups"][0].items() if k != "params"})
-
-
-class StepLR:
-    def __init__(self, optimizer, step_size, gamma):
-        self.optimizer, self.step_size, self.gamma, self.last_epoch = optimizer, step_size, gamma, 0
-        self.base_lr = optimizer.param_groups[0]["lr"]
-
-    def step(self):
-        self.last_epoch += 1
-        self.optimizer.param_groups[0]["lr"] = self.base_lr * self.gamma ** (self.last_epoch // self.step_size)
-
-    def state_dict(self):
-        return {"last_epoch": self.last_epoch, "base_lr": self.base_lr}
-
-    def load_state_dict(self, state):
-        self.last_epoch, self.base_lr = state["last_epoch"], state["base_lr"]
-
-
-class Plateau:
-    """ReduceLROnPlateau-like: step(metrics) halves the lr when the metric did not improve."""
-
-    def __init__(self, optimizer):
-        self.optimizer, self.best, self.seen = optimizer, float("inf"), []
-
-    def step(self, metrics):
-        self.seen.append(metrics)
-        if metrics >= self.best:
-            self.optimizer.param_groups[0]["lr"] *= 0.5
-        self.best = min(self.best, metrics)
-
-    def state_dict(self):
-        return {"best": self.best}
-
-    def load_state_dict(self, state):
-        self.best = state["best"]
-
 
 # -- data and set-up ---------------------------------------------------------------------------
 
@@ -129,11 +27,14 @@ def digits():
     return TensorDataset(gg.tensor(x[train]), gg.tensor(y[train])), TensorDataset(gg.tensor(x[val]), gg.tensor(y[val]))
 
 
-def setup(digits, seed=0, loader_seed=1, lr=0.05, scheduler=None, dropout=0.2):
+def setup(digits, seed=0, loader_seed=1, lr=0.05, scheduler=None, dropout=0.2, optimizer="sgd"):
     """Model, optimizer, scheduler and loaders, built as a training script would build them."""
     gg.manual_seed(seed)
-    model = TinyMLP(p=dropout)
-    opt = SGD(model.parameters(), lr=lr)
+    model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Dropout(dropout), nn.Linear(32, 10))
+    if optimizer == "sgd":
+        opt = SGD(model.parameters(), lr=lr, momentum=0.9)
+    else:
+        opt = Adam(model.parameters(), lr=lr / 10)
     sched = None if scheduler is None else scheduler(opt)
     train_set, val_set = digits
     train_loader = DataLoader(train_set, batch_size=32, shuffle=True, generator=gg.Generator(loader_seed))
@@ -142,7 +43,7 @@ def setup(digits, seed=0, loader_seed=1, lr=0.05, scheduler=None, dropout=0.2):
 
 
 def weights(model):
-    return {k: v.numpy().copy() for k, v in model.state_dict().items()}
+    return {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
 
 
 def assert_bitwise_equal(a, b):
@@ -208,7 +109,8 @@ def test_evaluate(digits):
 
 
 def full_run(digits, epochs, **kw):
-    model, opt, sched, train_loader, val_loader = setup(digits, scheduler=kw.pop("scheduler", None))
+    model, opt, sched, train_loader, val_loader = setup(digits, scheduler=kw.pop("scheduler", None),
+                                                        optimizer=kw.pop("optimizer", "sgd"))
     history = fit(model, opt, F.cross_entropy, train_loader, val_loader, epochs=epochs,
                   metrics={"acc": accuracy}, scheduler=sched, progress=False, **kw)
     return weights(model), history
@@ -217,7 +119,8 @@ def full_run(digits, epochs, **kw):
 def resumed_run(digits, path, epochs, **kw):
     """A fresh process: new objects, other seeds (everything must come from the checkpoint)."""
     model, opt, sched, train_loader, val_loader = setup(digits, seed=99, loader_seed=98,
-                                                        scheduler=kw.pop("scheduler", None))
+                                                        scheduler=kw.pop("scheduler", None),
+                                                        optimizer=kw.pop("optimizer", "sgd"))
     kw.setdefault("resume", path)
     history = fit(model, opt, F.cross_entropy, train_loader, val_loader, epochs=epochs,
                   metrics={"acc": accuracy}, scheduler=sched, progress=False, **kw)
@@ -228,14 +131,16 @@ def step_lr(opt):
     return StepLR(opt, step_size=2, gamma=0.5)
 
 
-def test_resume_is_bitwise_identical(digits, tmp_path):
-    expected, expected_history = full_run(digits, 4, scheduler=step_lr)
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_resume_is_bitwise_identical(digits, tmp_path, optimizer):
+    expected, expected_history = full_run(digits, 4, scheduler=step_lr, optimizer=optimizer)
     path = tmp_path / "run.ckpt"
-    full_run(digits, 2, scheduler=step_lr, checkpoint=path)
-    got, history = resumed_run(digits, path, 4, scheduler=step_lr, checkpoint=path)
+    full_run(digits, 2, scheduler=step_lr, optimizer=optimizer, checkpoint=path)
+    got, history = resumed_run(digits, path, 4, scheduler=step_lr, optimizer=optimizer, checkpoint=path)
     assert_bitwise_equal(expected, got)
     assert history == expected_history
-    assert history["lr"] == [0.05, 0.05, 0.025, 0.025]
+    lr = 0.05 if optimizer == "sgd" else 0.005
+    assert history["lr"] == [lr, lr, lr / 2, lr / 2]
     state = gg.load(path)
     assert state["epoch"] == 4 and state["history"] == dict(expected_history)
 
@@ -334,9 +239,18 @@ def test_restore_best_weights(digits):
 
 
 def test_plateau_scheduler_gets_the_monitored_value(digits):
-    model, opt, sched, train_loader, val_loader = setup(digits, scheduler=Plateau)
-    history = fit(model, opt, F.cross_entropy, train_loader, val_loader, epochs=3, scheduler=sched, progress=False)
-    assert sched.seen == history["val_loss"]
+    """ReduceLROnPlateau is stepped with val_loss: its learning rates are torch's for that sequence."""
+    model, opt, sched, train_loader, val_loader = setup(
+        digits, lr=0.5, scheduler=lambda o: ReduceLROnPlateau(o, factor=0.5, patience=0))
+    history = fit(model, opt, F.cross_entropy, train_loader, val_loader, epochs=6, scheduler=sched, progress=False)
+    torch_opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.5)
+    torch_sched = torch.optim.lr_scheduler.ReduceLROnPlateau(torch_opt, factor=0.5, patience=0)
+    expected = []
+    for val_loss in history["val_loss"]:
+        expected.append(torch_opt.param_groups[0]["lr"])
+        torch_sched.step(val_loss)
+    assert history["lr"] == expected
+    assert len(set(expected)) > 1, "the test needs a run where the plateau scheduler acts"
 
 
 def test_batch_interval_scheduler(digits):
