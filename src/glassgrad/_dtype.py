@@ -108,7 +108,12 @@ def result_type(*operands) -> dtype:
             else:
                 zero_dim_result = d if zero_dim_result is None else _promote_pair(zero_dim_result, d)
         else:
-            cat = _BOOL if isinstance(x, (bool, np.bool_)) else _INT if isinstance(x, (int, np.integer)) else _FLOAT
+            if isinstance(x, (bool, np.bool_)):
+                cat = _BOOL
+            elif isinstance(x, (int, np.integer)):
+                cat = _INT
+            else:
+                cat = _FLOAT
             scalar_category = cat if scalar_category is None else max(scalar_category, cat)
     result = dim_result
     if zero_dim_result is not None and (result is None or zero_dim_result.category > result.category):

@@ -8,8 +8,6 @@ the functions in ``glassgrad.functions``.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from glassgrad import _dtype
@@ -298,10 +296,14 @@ class Tensor:
             raise RuntimeError(f"{op}: this tensor is a broadcast view; clone() it before writing")
         v = value._data if isinstance(value, Tensor) else value
         try:
-            np.copyto(self._data, v, casting="unsafe") if array_module(self._data) is np else self._data.__setitem__(..., v)
+            if array_module(self._data) is np:
+                np.copyto(self._data, v, casting="unsafe")
+            else:
+                self._data[...] = v
         except ValueError:
             raise RuntimeError(
-                f"{op}: a value of shape {tuple(np.shape(v))} cannot be written into a tensor of shape {self.shape}"
+                f"{op}: a value of shape {tuple(np.shape(v))} cannot be written into a tensor of "
+                f"shape {self.shape}"
             ) from None
         self._bump_version()
         return self
@@ -712,11 +714,16 @@ def _infer_array(data, dt):
         arr = data.copy()
     else:
         if isinstance(data, (str, bytes, dict, set)) or data is None:
-            raise TypeError(f"tensor(): expected a number, a (nested) sequence of numbers or an array; got {type(data).__name__}")
+            raise TypeError(
+                "tensor(): expected a number, a (nested) sequence of numbers or an array; "
+                f"got {type(data).__name__}"
+            )
         try:
             arr = np.array(data)
         except ValueError as e:
-            raise ValueError(f"tensor(): the nested sequence is ragged (its sublists differ in length): {e}") from None
+            raise ValueError(
+                f"tensor(): the nested sequence is ragged (its sublists differ in length): {e}"
+            ) from None
         if arr.dtype == object:
             raise ValueError(
                 "tensor(): could not make a rectangular array of numbers from the given data "

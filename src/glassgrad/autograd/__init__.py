@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from glassgrad.autograd import functional
 from glassgrad.autograd.function import Function
-from glassgrad.autograd.gradcheck import gradcheck, gradgradcheck
 from glassgrad.autograd.grad_mode import (
     detect_anomaly,
     enable_grad,
@@ -14,6 +13,7 @@ from glassgrad.autograd.grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+from glassgrad.autograd.gradcheck import gradcheck, gradgradcheck
 
 
 def _as_list(x):

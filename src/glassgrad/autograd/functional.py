@@ -114,7 +114,7 @@ def flat_hessian_numpy(func, inputs) -> np.ndarray:
     all their elements, in order (what critical-point analysis needs)."""
     xs, _ = _prepare(inputs)
     n = sum(x.numel() for x in xs)
-    H = np.zeros((n, n))
+    H = np.zeros((n, n))  # noqa: N806 - the Hessian's usual name
     blocks = hessian(func, xs)
     offs = np.cumsum([0] + [x.numel() for x in xs])
     for i, row in enumerate(blocks):

@@ -8,7 +8,7 @@ from glassgrad.functions._operands import promote
 from glassgrad.functions.array import reshape, sum_to, transpose, unsqueeze
 
 
-def _mT(x):
+def _mT(x):  # noqa: N802 - PyTorch's name for the batched transpose
     return transpose(x, -2, -1)
 
 

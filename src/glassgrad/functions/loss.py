@@ -51,7 +51,7 @@ class NLLLoss(Function):
         return gy * constant(dense), None
 
 
-def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean"):
+def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean"):  # noqa: A002
     """Negative log-likelihood of class indices ``target`` under log-probabilities ``input``."""
     _check_class_target(input, target, "nll_loss", ignore_index)
     if reduction not in ("mean", "sum", "none"):
@@ -60,7 +60,7 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: st
     return NLLLoss(w, ignore_index, reduction)(input, target)
 
 
-def cross_entropy(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean"):
+def cross_entropy(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean"):  # noqa: A002
     """Cross-entropy of logits ``input`` against class indices ``target``: log-softmax over
     dim 1, then the negative log-likelihood (softmax is part of the loss, as in PyTorch)."""
     from glassgrad.functions.activation import log_softmax
@@ -70,7 +70,7 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100, reductio
     return nll_loss(log_softmax(input, 1 if input.ndim > 1 else 0), target, weight, ignore_index, reduction)
 
 
-def _check_class_target(input, target, op, ignore_index):
+def _check_class_target(input, target, op, ignore_index):  # noqa: A002
     from glassgrad._tensor import Tensor
 
     if not isinstance(target, Tensor):
