@@ -416,7 +416,9 @@ class Tensor:
         return _m.pow(self, other)
 
     def __rpow__(self, other):
-        return _m.pow(_ops.as_tensor(other, like=self), self)
+        # a Python number takes part in type promotion (2.5 ** int64 tensor is float32)
+        base = other if isinstance(other, (bool, int, float)) else _ops.as_tensor(other)
+        return _m.pow(base, self)
 
     def __neg__(self):
         return _m.neg(self)
