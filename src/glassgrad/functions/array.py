@@ -139,7 +139,12 @@ class GetItem(Function):
 
     def forward(self, x):
         self.in_shape = x.shape
-        return x[self.key]
+        y = x[self.key]
+        if not self.advanced and not is_array(y):
+            # a single element comes back as a NumPy scalar (a copy); with a trailing ... it
+            # is a 0-d view, so in-place changes through x[i] reach x, as in PyTorch
+            y = x[self.key + (Ellipsis,)]
+        return y
 
     def backward(self, gy):
         return GetItemGrad(self.key, self.advanced, self.in_shape)(gy)
