@@ -238,6 +238,8 @@ class Tensor:
         d = _dtype.to_dtype(dtype)
         if self._data.dtype == d.numpy:
             return self
+        if not d.is_floating_point:  # integers and bools carry no gradient, as in PyTorch
+            return Tensor._wrap(self._data.astype(d.numpy), False)
         from glassgrad.functions.array import Cast
 
         return Cast(d)(self)

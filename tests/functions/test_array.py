@@ -1,9 +1,12 @@
 """Shape, joining, selection and indexing ops against PyTorch (values, gradients, second-order
 gradients), one_hot and dtype casts, and the errors of bad shapes."""
 
+import numpy as np
 import pytest
+from hypothesis import given
 
 import glassgrad as gg
+from tests.oracle import ORACLE, check_values, seeds, shapes, uniform
 
 
 def test_integer_index_of_vector_is_a_view():
@@ -21,3 +24,14 @@ def test_integer_index_of_vector_is_a_view():
         y.backward()
 
 
+@ORACLE
+@given(shape=shapes(), seed=seeds)
+def test_casts_to_integer_and_bool(shape, seed):
+    x = uniform(np.random.default_rng(seed), shape, -5, 5)
+    check_values(lambda m, t: (t.long(), t.int(), t.bool(), (t > 0).float(), t.long().double()), [x])
+
+
+def test_cast_to_integer_cuts_the_graph():
+    x = gg.randn(3, requires_grad=True)
+    for y in (x.long(), x.int(), x.bool(), x.to(gg.int64)):
+        assert not y.requires_grad and y.grad_fn is None
