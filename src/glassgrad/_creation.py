@@ -107,6 +107,8 @@ def randn_like(x: Tensor, generator=None, dtype=None) -> Tensor:
 
 def randint(low, high=None, size=(), generator=None, dtype=None) -> Tensor:
     """Integers uniform on [low, high) (``randint(high, size)`` means low = 0), int64."""
+    if isinstance(high, (tuple, list)):  # randint(high, size)
+        high, size = None, high
     if high is None:
         low, high = 0, low
     if high <= low:
