@@ -16,3 +16,13 @@ def test_randint_like_torch():
     assert gg.randint(0, 2, size=(4,)).shape == (4,)
     with pytest.raises(ValueError, match="low < high"):
         gg.randint(5, 5, (2,))
+
+
+def test_arange_bad_steps():
+    with pytest.raises(ValueError, match="step"):
+        gg.arange(0, 5, 0)
+    for args in ((3, 1), (0, 5, -1), (1.0, -1.0, 0.5)):
+        with pytest.raises(RuntimeError):
+            torch.arange(*args)
+        with pytest.raises(ValueError, match=r"step.*sign"):
+            gg.arange(*args)

@@ -67,6 +67,8 @@ def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> 
         start, end = 0, start
     if step == 0:
         raise ValueError("arange: step must be nonzero")
+    if (end - start) * step < 0:
+        raise ValueError(f"arange: step {step} has the wrong sign to go from {start} to {end}")
     if dtype is None:
         dtype = _dtype.result_type(start, end, step)
     d = _dtype.to_dtype(dtype).numpy
