@@ -44,10 +44,8 @@ class Sum(Function):
 
     def forward(self, x):
         self.in_shape = x.shape
-        y = x.sum(axis=self.dims, keepdims=self.keepdim)
-        if x.dtype.kind in "bi":
-            y = y.astype("int64", copy=False)  # PyTorch sums integers and bools as int64
-        return y
+        # PyTorch sums integers and bools (uint8 included) as int64
+        return x.sum(axis=self.dims, keepdims=self.keepdim, dtype="int64" if x.dtype.kind in "biu" else None)
 
     def backward(self, gy):
         return _expand_back(gy, self.in_shape, self.dims, self.keepdim)
