@@ -5,7 +5,7 @@ import numpy as np
 import torch
 
 import glassgrad as gg
-from tests.oracle import assert_same_grads
+from tests.oracle import assert_same_grads, check
 
 
 def test_abs_gradient_at_zero_is_zero():
@@ -19,3 +19,12 @@ def test_pow_scalar_base_on_integer_tensor_promotes():
     assert got.dtype == gg.float32
     np.testing.assert_allclose(got.numpy(), ref.numpy())
     assert (2**t).dtype == gg.int64 and (2**t).tolist() == [2, 4]
+
+
+def test_pow_gradient_at_zero_base_and_zero_exponent():
+    # torch: d(a ** b)/da is 0 where b == 0 (even at a == 0), d/db is 0 where a == 0 and b >= 0
+    a = [0.0, 0.0, 1.5, 0.0]
+    b = [0.0, 2.0, 0.0, 0.5]
+    assert_same_grads(lambda m, x, y: x**y, a, b)
+    # and the double backward where b == 0 (away from a == 0, where torch's is NaN)
+    check(lambda m, x, y: x**y, [np.array([1.5, 2.0, 0.7]), np.array([0.0, 1.0, 0.0])])

@@ -71,8 +71,8 @@ class Neg(Function):
 
 
 class Pow(Function):
-    """a ** b for two tensors. d/da = b a^(b-1); d/db = a^b log a, set to 0 where a = 0 and
-    b >= 0 (PyTorch's convention, which keeps 0 ** b differentiable in b)."""
+    """a ** b for two tensors. d/da = b a^(b-1), 0 where b = 0 (also at a = 0); d/db = a^b log a,
+    set to 0 where a = 0 and b >= 0 (PyTorch's conventions, which keep 0 ** b differentiable)."""
 
     uses_output = True
 
@@ -84,7 +84,11 @@ class Pow(Function):
         a, b = self.inputs
         ga = gb = None
         if self.needs_input_grad[0]:
-            ga = sum_to(gy * b * a ** (b - 1), a.shape)
+            # where b = 0 the gradient is 0; the exponent there is replaced by 1 so that the
+            # masked-out branch is finite (0 * 0^-1 would make a NaN in double backward)
+            b_is_zero = constant(b._data == 0)
+            safe_exponent = where(b_is_zero, 1.0, b - 1.0)
+            ga = sum_to(where(b_is_zero, 0.0, gy * b * a**safe_exponent), a.shape)
         if self.needs_input_grad[1]:
             zero_base = constant((a._data == 0) & (b._data >= 0))
             log_a = where(zero_base, 0.0, log(a))
