@@ -28,3 +28,14 @@ def test_pow_gradient_at_zero_base_and_zero_exponent():
     assert_same_grads(lambda m, x, y: x**y, a, b)
     # and the double backward where b == 0 (away from a == 0, where torch's is NaN)
     check(lambda m, x, y: x**y, [np.array([1.5, 2.0, 0.7]), np.array([0.0, 1.0, 0.0])])
+
+
+def test_clamp_tensor_bounds_at_ties_like_torch():
+    # torch gives the whole gradient to the input where it equals a bound, and to max where
+    # min > max (the last element)
+    x = [1.0, 2.0, 0.0, 3.0, 2.0]
+    lo = [1.0, 0.0, 0.5, 0.0, 3.0]
+    hi = [4.0, 2.0, 4.0, 2.5, 1.0]
+    assert_same_grads(lambda m, a, b, c: m.clamp(a, min=b, max=c), x, lo, hi)
+    assert_same_grads(lambda m, a, b: m.clamp(a, min=b), x, lo)
+    assert_same_grads(lambda m, a, c: m.clamp(a, max=c), x, hi)

@@ -335,11 +335,13 @@ def clamp(a, min=None, max=None):  # noqa: A002
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
+        # where the input equals a bound it keeps the whole gradient, as in PyTorch (maximum
+        # and minimum would split it); if min > max the result is max
         out = a
         if min is not None:
-            out = maximum(out, min)
+            out = where(out < min, min, out)
         if max is not None:
-            out = minimum(out, max)
+            out = where(out > max, max, out)
         return out
     return Clamp(min, max)(a)
 
