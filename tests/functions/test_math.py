@@ -39,3 +39,11 @@ def test_clamp_tensor_bounds_at_ties_like_torch():
     assert_same_grads(lambda m, a, b, c: m.clamp(a, min=b, max=c), x, lo, hi)
     assert_same_grads(lambda m, a, b: m.clamp(a, min=b), x, lo)
     assert_same_grads(lambda m, a, c: m.clamp(a, max=c), x, hi)
+
+
+def test_clamp_of_integers_with_float_bound_promotes_like_torch():
+    got = gg.clamp(gg.tensor([1, 2, 3]), min=1.5)
+    ref = torch.clamp(torch.tensor([1, 2, 3]), min=1.5)
+    assert got.dtype == gg.float32
+    np.testing.assert_array_equal(got.numpy(), ref.numpy())
+    assert gg.clamp(gg.tensor([1, 2, 3]), 0, 2).dtype == gg.int64

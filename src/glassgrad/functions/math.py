@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 from glassgrad._backend import array_module, special_module
+from glassgrad._dtype import result_type
 from glassgrad.autograd.function import Function
 from glassgrad.functions._operands import constant, promote
 from glassgrad.functions.array import sum_to
@@ -343,6 +344,9 @@ def clamp(a, min=None, max=None):  # noqa: A002
         if max is not None:
             out = where(out > max, max, out)
         return out
+    d = result_type(a, *(bound for bound in (min, max) if bound is not None))
+    if d.numpy != a._data.dtype:  # an integer tensor with a float bound is clamped as float
+        a = a.to(d)
     return Clamp(min, max)(a)
 
 
