@@ -2,6 +2,7 @@
 broadcastable shapes, the conventions at kinks and ties, and broadcasting errors."""
 
 import numpy as np
+import pytest
 import torch
 
 import glassgrad as gg
@@ -47,3 +48,16 @@ def test_clamp_of_integers_with_float_bound_promotes_like_torch():
     assert got.dtype == gg.float32
     np.testing.assert_array_equal(got.numpy(), ref.numpy())
     assert gg.clamp(gg.tensor([1, 2, 3]), 0, 2).dtype == gg.int64
+
+
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "div", "maximum", "minimum", "pow"])
+def test_broadcast_mismatch_names_op_and_shapes(op):
+    with pytest.raises(RuntimeError, match=rf"{op}.*\(2, 3\).*\(4,\)"):
+        getattr(gg, op)(gg.ones(2, 3), gg.ones(4))
+
+
+def test_broadcast_mismatch_in_operator_and_where():
+    with pytest.raises(RuntimeError, match=r"add.*\(2, 3\).*\(4,\)"):
+        gg.ones(2, 3) + gg.ones(4)
+    with pytest.raises(RuntimeError, match=r"where.*\(2, 3\).*\(4,\)"):
+        gg.where(gg.ones(2, 3) > 0, gg.ones(3), gg.ones(4))

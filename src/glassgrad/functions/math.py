@@ -12,7 +12,26 @@ from glassgrad.functions._operands import constant, promote
 from glassgrad.functions.array import sum_to
 
 
-class Add(Function):
+class _Broadcasting(Function):
+    """An op whose inputs broadcast together; a shape mismatch is reported as
+    ``add: shapes (2, 3) and (4,) cannot be broadcast together`` (PyTorch raises RuntimeError)."""
+
+    def __call__(self, *inputs):
+        try:
+            return super().__call__(*inputs)
+        except ValueError:
+            shapes = [tuple(x.shape) for x in inputs]
+            try:
+                array_module(*[x._data for x in inputs]).broadcast_shapes(*shapes)
+            except ValueError:
+                listed = ", ".join(str(s) for s in shapes[:-1]) + f" and {shapes[-1]}"
+                raise RuntimeError(
+                    f"{type(self).__name__.lower()}: shapes {listed} cannot be broadcast together"
+                ) from None
+            raise  # some other ValueError of the forward
+
+
+class Add(_Broadcasting):
     uses_inputs = False
 
     def forward(self, a, b):
@@ -24,7 +43,7 @@ class Add(Function):
         return sum_to(gy, sa), sum_to(gy, sb)
 
 
-class Sub(Function):
+class Sub(_Broadcasting):
     uses_inputs = False
 
     def forward(self, a, b):
@@ -37,7 +56,7 @@ class Sub(Function):
         return sum_to(gy, sa), gb
 
 
-class Mul(Function):
+class Mul(_Broadcasting):
     def forward(self, a, b):
         return a * b
 
@@ -49,7 +68,7 @@ class Mul(Function):
         return ga, gb
 
 
-class Div(Function):
+class Div(_Broadcasting):
     def forward(self, a, b):
         with array_module(a).errstate(divide="ignore", invalid="ignore"):
             return a / b
@@ -71,7 +90,7 @@ class Neg(Function):
         return -gy
 
 
-class Pow(Function):
+class Pow(_Broadcasting):
     """a ** b for two tensors. d/da = b a^(b-1), 0 where b = 0 (also at a = 0); d/db = a^b log a,
     set to 0 where a = 0 and b >= 0 (PyTorch's conventions, which keep 0 ** b differentiable)."""
 
@@ -208,7 +227,7 @@ class Clamp(Function):
         return gy * constant(inside)
 
 
-class _Extremum(Function):
+class _Extremum(_Broadcasting):
     """maximum/minimum of two tensors. Where they are equal the gradient is split in half between
     them, as PyTorch does."""
 
@@ -243,7 +262,7 @@ class Minimum(_Extremum):
         return a < b
 
 
-class Where(Function):
+class Where(_Broadcasting):
     """``cond ? a : b``; the condition gets no gradient."""
 
     def forward(self, cond, a, b):
