@@ -175,12 +175,17 @@ def _parents_of(node):
 
 
 def _accumulate_into_grad(x, g, handed_out, create_graph):
-    """``x.grad += g``, out of place. ``g`` is copied when it may be shared with another leaf's
-    gradient or with an array the caller owns, so that a later in-place change of one ``.grad``
-    (``zero_()``, an optimizer step) cannot change another."""
-    if not create_graph:
-        if id(g) in handed_out or g._data.base is not None:
-            g = g.detach().clone()
-        handed_out.add(id(g))
-        g = g if g.grad_fn is None else g.detach()
-    x.grad = g if x.grad is None else x.grad + g
+    """``x.grad += g``, out of place. A first gradient is copied when it may be shared with
+    another leaf's gradient or with an array the caller owns, or is a (read-only) view, so that
+    a later in-place change of one ``.grad`` (``zero_()``, an optimizer step) cannot change
+    another. With ``create_graph`` the copy is a recorded clone, so ``.grad`` stays
+    differentiable."""
+    if not create_graph and g.grad_fn is not None:
+        g = g.detach()
+    if x.grad is not None:
+        x.grad = x.grad + g
+        return
+    if id(g) in handed_out or g._data.base is not None:
+        g = g.clone()
+    handed_out.add(id(g))
+    x.grad = g

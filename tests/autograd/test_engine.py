@@ -1,0 +1,51 @@
+"""Autograd semantics, as in PyTorch: accumulation, retained and freed graphs, autograd.grad
+options, retain_grad, in-place changes and the version counter, gradient aliasing, anomaly
+detection, and deep graphs."""
+
+import pytest
+
+import glassgrad as gg
+
+
+def _leaf(values, lib=gg):
+    return lib.tensor(values, dtype=lib.float64, requires_grad=True)
+
+
+# -- aliasing of gradients ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_grads_of_sum_inputs_are_not_aliased(create_graph):
+    a, b = _leaf([1.0, 2.0]), _leaf([3.0, 4.0])
+    (a + b).sum().backward(create_graph=create_graph)
+    with gg.no_grad():
+        a.grad.zero_()
+    assert b.grad.tolist() == [1.0, 1.0]
+    a, b = _leaf([1.0, 2.0]), _leaf([3.0, 4.0])
+    ((a + b) * 2.0).sum().backward(create_graph=create_graph)
+    with gg.no_grad():
+        b.grad.mul_(0.0)
+    assert a.grad.tolist() == [2.0, 2.0]
+
+
+def test_grad_is_not_the_callers_gradient_tensor():
+    x = _leaf([1.0, 2.0])
+    g = gg.tensor([1.0, 1.0], dtype=gg.float64)
+    x.clone().backward(g)
+    x.grad.zero_()
+    assert g.tolist() == [1.0, 1.0]
+
+
+def test_grad_of_broadcast_is_writable():
+    x = _leaf([1.0, 2.0])
+    x.sum().backward()
+    x.grad.mul_(3.0)
+    assert x.grad.tolist() == [3.0, 3.0]
+
+
+def test_grad_with_create_graph_stays_differentiable():
+    x = _leaf([1.0, 2.0])
+    (x**3).sum().backward(create_graph=True)
+    assert x.grad.requires_grad
+    (h,) = gg.autograd.grad(x.grad.sum(), x)
+    assert h.tolist() == [6.0, 12.0]
