@@ -275,8 +275,10 @@ class Tensor:
 
     # -- in-place changes ---------------------------------------------------------------------
 
-    def _check_inplace(self, op: str) -> None:
-        if state.grad_enabled and self._requires_grad:
+    def _check_inplace(self, op: str, value=None) -> None:
+        if not state.grad_enabled:
+            return
+        if self._requires_grad:
             if self.grad_fn is None:
                 raise RuntimeError(
                     f"{op}: a leaf tensor that requires grad is being changed in place; do it "
@@ -287,13 +289,19 @@ class Tensor:
                 "supported in glassgrad; use the out-of-place op (e.g. x = x + y, or "
                 "masked_fill instead of masked_fill_)"
             )
+        if isinstance(value, Tensor) and value._requires_grad:
+            raise RuntimeError(
+                f"{op}: the value written in place requires grad but this tensor does not, so "
+                "its gradient would be lost; build the result out of place (cat, stack, where) "
+                "or write it under `with glassgrad.no_grad():`"
+            )
 
     def _bump_version(self) -> None:
         self._version_box[0] += 1
 
     def _inplace(self, op: str, value) -> Tensor:
         """Write ``value`` (array or tensor) into self's memory."""
-        self._check_inplace(op)
+        self._check_inplace(op, value)
         if self._data.flags.writeable is False:
             raise RuntimeError(f"{op}: this tensor is a broadcast view; clone() it before writing")
         v = value._data if isinstance(value, Tensor) else value
@@ -311,7 +319,7 @@ class Tensor:
         return self
 
     def _binary_inplace(self, op: str, other, fn) -> Tensor:
-        self._check_inplace(op)
+        self._check_inplace(op, other)
         o = other._data if isinstance(other, Tensor) else other
         try:
             fn(self._data, o, out=self._data, casting="unsafe")
@@ -336,10 +344,12 @@ class Tensor:
         return self._binary_inplace("/=", other, np.true_divide)
 
     def add_(self, other, alpha=1) -> Tensor:
+        self._check_inplace("add_", other)
         o = other._data if isinstance(other, Tensor) else other
         return self._binary_inplace("add_", o if alpha == 1 else o * alpha, np.add)
 
     def sub_(self, other, alpha=1) -> Tensor:
+        self._check_inplace("sub_", other)
         o = other._data if isinstance(other, Tensor) else other
         return self._binary_inplace("sub_", o if alpha == 1 else o * alpha, np.subtract)
 
@@ -356,11 +366,10 @@ class Tensor:
         return self._inplace("zero_", 0)
 
     def fill_(self, value) -> Tensor:
-        return self._inplace("fill_", value._data if isinstance(value, Tensor) else value)
+        return self._inplace("fill_", value)
 
     def copy_(self, src) -> Tensor:
-        src_data = src._data if isinstance(src, Tensor) else np.asarray(src)
-        return self._inplace("copy_", src_data)
+        return self._inplace("copy_", src if isinstance(src, Tensor) else np.asarray(src))
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
         from glassgrad._random import _generator_of
@@ -375,7 +384,7 @@ class Tensor:
         return self._inplace("uniform_", g.uniform(a, b, self.shape))
 
     def masked_fill_(self, mask, value) -> Tensor:
-        self._check_inplace("masked_fill_")
+        self._check_inplace("masked_fill_", value)
         m = mask._data if isinstance(mask, Tensor) else mask
         self._data[...] = np.where(m, value, self._data)
         self._bump_version()
@@ -384,7 +393,7 @@ class Tensor:
     def __setitem__(self, key, value) -> None:
         from glassgrad.functions.array import _normalize_key
 
-        self._check_inplace("__setitem__")
+        self._check_inplace("__setitem__", value)
         self._data[_normalize_key(key)] = value._data if isinstance(value, Tensor) else value
         self._bump_version()
 

@@ -49,3 +49,18 @@ def test_grad_with_create_graph_stays_differentiable():
     assert x.grad.requires_grad
     (h,) = gg.autograd.grad(x.grad.sum(), x)
     assert h.tolist() == [6.0, 12.0]
+
+
+def test_inplace_write_of_a_tensor_requiring_grad_is_refused():
+    # writing a tensor that requires grad into one that does not would silently drop its gradient
+    w = _leaf([1.0, 2.0])
+    buf = gg.zeros(2, dtype=gg.float64)
+    for op in (lambda: buf.__setitem__(0, w[0] * 2.0), lambda: buf.copy_(w), lambda: buf.add_(w),
+               lambda: buf.mul_(w)):
+        with pytest.raises(RuntimeError, match="requires grad"):
+            op()
+    with pytest.raises(RuntimeError, match="requires grad"):
+        buf += w
+    with gg.no_grad():
+        buf.copy_(w)  # fine: nothing is recorded
+    assert buf.tolist() == [1.0, 2.0]
