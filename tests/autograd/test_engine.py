@@ -64,3 +64,23 @@ def test_inplace_write_of_a_tensor_requiring_grad_is_refused():
     with gg.no_grad():
         buf.copy_(w)  # fine: nothing is recorded
     assert buf.tolist() == [1.0, 2.0]
+
+
+# -- anomaly detection ------------------------------------------------------------------------
+
+
+def test_detect_anomaly_names_forward_op_and_shapes():
+    x = gg.tensor([[1.0, -1.0, 2.0]], requires_grad=True)
+    with gg.autograd.detect_anomaly():
+        with pytest.raises(FloatingPointError, match=r"Log.*forward.*\(1, 3\)"):
+            gg.log(x)
+    gg.log(x)  # off again: no error
+
+
+def test_detect_anomaly_names_backward_op_and_shapes():
+    x = gg.tensor([0.0, 1.0], requires_grad=True)
+    y = gg.sqrt(x).sum()
+    with gg.autograd.detect_anomaly():
+        with pytest.raises(FloatingPointError, match=r"SqrtBackward.*gradient.*\(2,\)"):
+            y.backward()
+    assert not gg.autograd.is_anomaly_enabled()

@@ -86,13 +86,14 @@ def _run(outputs, grad_outputs, inputs, retain_graph, create_graph, allow_unused
         if needed is not None and not needed[f]:
             continue
         f.check_versions()
-        grads = f.backward(gy)
+        if state.anomaly:
+            from glassgrad.autograd.anomaly import checked_backward
+
+            grads = checked_backward(f, gy)
+        else:
+            grads = f.backward(gy)
         if not isinstance(grads, tuple):
             grads = (grads,)
-        if state.anomaly:
-            from glassgrad.autograd.anomaly import check_backward
-
-            check_backward(f, grads)
         for x, g, wants in zip(f.inputs, grads, f.needs_input_grad):
             if g is None or not wants:
                 continue
