@@ -169,6 +169,24 @@ class LogSumExp(Function):
         return _expand_back(gy, x.shape, self.dims, self.keepdim) * exp(x - y)
 
 
+class StdFromVar(Function):
+    """sqrt(v) for a variance v. Where the std is 0 (all values equal) the gradient is 0, as in
+    PyTorch, instead of sqrt's infinite slope, which would turn the whole gradient into NaN."""
+
+    uses_inputs = False
+    uses_output = True
+
+    def forward(self, v):
+        return array_module(v).sqrt(v)
+
+    def backward(self, gy):
+        from glassgrad.functions.math import where
+
+        y = self.saved_output
+        is_zero = constant(y._data == 0)
+        return where(is_zero, 0.0, gy / (where(is_zero, 1.0, y) * 2.0))
+
+
 # -- public functions -----------------------------------------------------------------------
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
@@ -265,9 +283,8 @@ def var(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
 
 
 def std(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
-    from glassgrad.functions.math import sqrt
-
-    return sqrt(var(x, dim, unbiased, keepdim, correction=correction))
+    """Standard deviation: the square root of ``var`` (same arguments)."""
+    return StdFromVar()(var(x, dim, unbiased, keepdim, correction=correction))
 
 
 def logsumexp(x, dim, keepdim: bool = False):
