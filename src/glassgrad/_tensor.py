@@ -720,11 +720,14 @@ def _initial_gradient(y: Tensor, gradient, who: str) -> Tensor:
 
 
 def _infer_array(data, dt):
-    """``data`` as an array; Python floats become the default float dtype, ints int64."""
+    """``data`` as an array; Python floats become the default float dtype, ints int64; arrays
+    and NumPy scalars keep their dtype."""
     if isinstance(data, Tensor):
         arr = data._data.copy()
     elif is_array(data):
         arr = data.copy()
+    elif isinstance(data, np.generic):  # a NumPy scalar keeps its dtype, as in torch.tensor
+        arr = np.array(data)
     else:
         if isinstance(data, (str, bytes, dict, set)) or data is None:
             raise TypeError(
@@ -759,8 +762,8 @@ def _infer_array(data, dt):
 def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
     """A new leaf tensor holding a copy of ``data`` (a number, a nested list, an array, a tensor).
 
-    Floats become float32 (the default dtype), ints int64, bools bool; NumPy arrays keep their
-    dtype, as ``torch.tensor`` does.
+    Floats become float32 (the default dtype), ints int64, bools bool; NumPy arrays and scalars
+    keep their dtype, as ``torch.tensor`` does.
     """
     t = Tensor._wrap(_infer_array(data, dtype), False)
     if requires_grad:
