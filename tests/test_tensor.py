@@ -20,3 +20,18 @@ def test_tensor_from_data_like_torch(data):
     assert got.shape == tuple(ref.shape)
     assert got.dtype.name == str(ref.dtype).split(".")[-1], f"{got.dtype} vs {ref.dtype}"
     np.testing.assert_array_equal(got.numpy(), ref.numpy())
+
+
+@pytest.mark.parametrize("bad, exc, words", [
+    ("abc", TypeError, "str"),
+    ({"a": 1}, TypeError, "dict"),
+    (None, TypeError, "NoneType"),
+    ([1, "a"], TypeError, "str"),
+    ([1, None], TypeError, "NoneType"),
+    ([[1, 2], [3]], ValueError, "ragged"),
+    ([[1, 2], 3], ValueError, "ragged"),
+    ([1 + 2j], TypeError, "complex"),
+])
+def test_tensor_of_bad_data_says_what_was_given(bad, exc, words):
+    with pytest.raises(exc, match=words):
+        gg.tensor(bad)

@@ -8,6 +8,8 @@ the functions in ``glassgrad.functions``.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from glassgrad import _dtype
@@ -741,9 +743,12 @@ def _infer_array(data, dt):
                 f"tensor(): the nested sequence is ragged (its sublists differ in length): {e}"
             ) from None
         if arr.dtype == object:
+            bad = next(_non_number_types(data), None)
+            if bad is not None:
+                raise TypeError(f"tensor(): expected numbers, got an element of type {bad.__name__}")
             raise ValueError(
-                "tensor(): could not make a rectangular array of numbers from the given data "
-                "(ragged nesting or non-numeric elements)"
+                "tensor(): the nested sequence is ragged (its sublists differ in length or "
+                "depth), so it is not a rectangular array of numbers"
             )
         if arr.dtype.kind in "US":
             raise TypeError(f"tensor(): expected numbers, got strings ({arr.dtype})")
@@ -757,6 +762,15 @@ def _infer_array(data, dt):
     else:
         _dtype.from_numpy_dtype(arr.dtype)  # refuses unsupported dtypes with a clear message
     return arr
+
+
+def _non_number_types(data):
+    """The types of the elements of a nested list/tuple that are neither numbers nor sequences."""
+    for x in data if isinstance(data, (list, tuple)) else (data,):
+        if isinstance(x, (list, tuple)):
+            yield from _non_number_types(x)
+        elif not isinstance(x, (numbers.Number, np.generic, Tensor)) and not is_array(x):
+            yield type(x)
 
 
 def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
