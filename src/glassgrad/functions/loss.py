@@ -52,7 +52,13 @@ class NLLLoss(Function):
 
 
 def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean"):  # noqa: A002
-    """Negative log-likelihood of class indices ``target`` under log-probabilities ``input``."""
+    """Negative log-likelihood of class indices ``target`` under log-probabilities ``input``
+    ((N, C, ...) with target (N, ...), or one sample: (C,) with a 0-d target)."""
+    if input.ndim == 1 and getattr(target, "ndim", None) == 0:  # one unbatched sample
+        from glassgrad.functions.array import reshape
+
+        loss = nll_loss(reshape(input, (1, -1)), reshape(target, (1,)), weight, ignore_index, reduction)
+        return reshape(loss, ()) if reduction == "none" else loss
     _check_class_target(input, target, "nll_loss", ignore_index)
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"nll_loss: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
