@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from glassgrad._backend import array_module, special_module
-from glassgrad._dtype import result_type
+from glassgrad._dtype import bool_, result_type
 from glassgrad.autograd.function import Function
 from glassgrad.functions._operands import constant, promote
 from glassgrad.functions.array import sum_to
@@ -287,6 +287,12 @@ def add(a, b, alpha=1):
 
 
 def sub(a, b, alpha=1):
+    for x in (a, b):
+        if isinstance(x, bool) or getattr(x, "dtype", None) is bool_:
+            raise RuntimeError(
+                "sub: subtraction with a bool operand is not supported (as in PyTorch); to invert "
+                "a mask use ~mask or mask.logical_not()"
+            )
     a, b = promote(a, b)
     if alpha != 1:
         b = mul(b, alpha)
