@@ -2,7 +2,9 @@
 options, retain_grad, in-place changes and the version counter, gradient aliasing, anomaly
 detection, and deep graphs."""
 
+import numpy as np
 import pytest
+import torch
 
 import glassgrad as gg
 
@@ -64,6 +66,37 @@ def test_inplace_write_of_a_tensor_requiring_grad_is_refused():
     with gg.no_grad():
         buf.copy_(w)  # fine: nothing is recorded
     assert buf.tolist() == [1.0, 2.0]
+
+
+def test_inplace_change_of_an_index_or_target_raises():
+    # torch saves class targets and gather indices; changing them would change the gradient
+    def cross_entropy(x, i):
+        return gg.nn.functional.cross_entropy(x, i)
+
+    def gather(x, i):
+        return gg.gather(x, 1, i.unsqueeze(1)).sum()
+
+    for loss_of in (cross_entropy, gather):
+        x, i = _leaf([[1.0, 2.0, 3.0], [1.0, 0.0, 2.0]]), gg.tensor([0, 1])
+        loss = loss_of(x, i)
+        i[0] = 2
+        with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+            loss.backward()
+
+
+def test_inplace_change_of_an_input_backward_does_not_read_is_fine():
+    # as in torch: where/masked_fill read only the mask, linear does not read its bias
+    def f(lib):
+        x, w, b = _leaf([[1.0, 2.0]], lib), _leaf([[1.0, -1.0], [0.5, 2.0]], lib), _leaf([0.0, 1.0], lib)
+        y = lib.nn.functional.linear(x.masked_fill(lib.tensor([[True, False]]), 0.0), w, b)
+        with lib.no_grad():
+            x.add_(1.0)
+            b.mul_(2.0)
+        (y * y).sum().backward()
+        return [t.grad.numpy() for t in (x, w, b)]
+
+    for a, b in zip(f(gg), f(torch)):
+        np.testing.assert_allclose(a, b)
 
 
 # -- anomaly detection ------------------------------------------------------------------------

@@ -225,7 +225,7 @@ class Clone(Function):
 class Gather(Function):
     """``out[i][j] = x[i][index[i][j]]`` (for dim=1), as ``torch.gather``."""
 
-    uses_inputs = False
+    uses_inputs = (1,)  # the index
 
     def __init__(self, dim):
         self.dim = dim
@@ -249,7 +249,7 @@ class Gather(Function):
 class ScatterAdd(Function):
     """Add ``src`` into zeros of ``shape`` at ``index`` along ``dim``: gather's backward."""
 
-    uses_inputs = False
+    uses_inputs = (1,)  # the index
 
     def __init__(self, dim, shape):
         self.dim, self.shape = dim, shape

@@ -13,7 +13,7 @@ class NLLLoss(Function):
     ``logp`` is (N, C) or (N, C, d1, ...), ``target`` (N) or (N, d1, ...) of class indices.
     """
 
-    uses_inputs = False
+    uses_inputs = (1,)  # the target, as self.target
 
     def __init__(self, weight, ignore_index: int, reduction: str):
         self.weight, self.ignore_index, self.reduction = weight, ignore_index, reduction

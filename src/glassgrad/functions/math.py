@@ -265,6 +265,8 @@ class Minimum(_Extremum):
 class Where(_Broadcasting):
     """``cond ? a : b``; the condition gets no gradient."""
 
+    uses_inputs = (0,)  # backward reads only the condition
+
     def forward(self, cond, a, b):
         return array_module(a).where(cond, a, b)
 
