@@ -278,6 +278,11 @@ class Tensor:
     # -- in-place changes ---------------------------------------------------------------------
 
     def _check_inplace(self, op: str, value=None) -> None:
+        if not self._data.flags.writeable:
+            raise RuntimeError(
+                f"{op}: this tensor is a read-only broadcast view (of an expand, or a gradient "
+                "of a sum); clone() it before writing to it"
+            )
         if not state.grad_enabled:
             return
         if self._requires_grad:
@@ -304,8 +309,6 @@ class Tensor:
     def _inplace(self, op: str, value) -> Tensor:
         """Write ``value`` (array or tensor) into self's memory."""
         self._check_inplace(op, value)
-        if self._data.flags.writeable is False:
-            raise RuntimeError(f"{op}: this tensor is a broadcast view; clone() it before writing")
         v = value._data if isinstance(value, Tensor) else value
         try:
             if array_module(self._data) is np:

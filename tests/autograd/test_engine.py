@@ -117,3 +117,16 @@ def test_detect_anomaly_names_backward_op_and_shapes():
         with pytest.raises(FloatingPointError, match=r"SqrtBackward.*gradient.*\(2,\)"):
             y.backward()
     assert not gg.autograd.is_anomaly_enabled()
+
+
+def test_inplace_on_broadcast_gradient_says_why():
+    # torch refuses too: the gradient of a sum is an expanded view of one number
+    x = _leaf([1.0, 2.0])
+    (g,) = gg.autograd.grad(x.sum(), x)
+    for op in (lambda: g.mul_(2.0), lambda: g.zero_(), lambda: g.__setitem__(0, 1.0),
+               lambda: g.masked_fill_(gg.tensor([True, False]), 0.0)):
+        with pytest.raises(RuntimeError, match="read-only broadcast view.*clone"):
+            op()
+    g = g.clone()
+    g.mul_(2.0)
+    assert g.tolist() == [2.0, 2.0]
