@@ -35,3 +35,21 @@ def test_tensor_from_data_like_torch(data):
 def test_tensor_of_bad_data_says_what_was_given(bad, exc, words):
     with pytest.raises(exc, match=words):
         gg.tensor(bad)
+
+
+def test_inplace_arithmetic_keeps_dtype_and_refuses_truncation_like_torch():
+    for op, value in (("__iadd__", 1.5), ("add_", 0.5), ("mul_", 2.5), ("div_", 2), ("__itruediv__", 2),
+                      ("sub_", gg.ones(3))):
+        t, tt = gg.zeros(3, dtype=gg.int64), torch.zeros(3, dtype=torch.int64)
+        with pytest.raises(RuntimeError):
+            getattr(tt, op)(torch.ones(3) if isinstance(value, gg.Tensor) else value)
+        with pytest.raises(RuntimeError, match="float32.*in place.*int64"):
+            getattr(t, op)(value)
+    t = gg.zeros(3, dtype=gg.int64)
+    t += 2
+    t.add_(gg.ones(3, dtype=gg.int64), alpha=3)
+    assert t.tolist() == [5, 5, 5] and t.dtype == gg.int64
+    f = gg.ones(2)  # float32, updated with float64 values: stays float32, as in torch
+    f.sub_(gg.ones(2, dtype=gg.float64), alpha=0.25)
+    f *= gg.tensor(2.0, dtype=gg.float64)
+    assert f.tolist() == [1.5, 1.5] and f.dtype == gg.float32

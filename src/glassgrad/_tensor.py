@@ -323,9 +323,21 @@ class Tensor:
         self._bump_version()
         return self
 
-    def _binary_inplace(self, op: str, other, fn) -> Tensor:
+    def _binary_inplace(self, op: str, other, fn, alpha=1) -> Tensor:
+        """``self = fn(self, other * alpha)`` in self's memory, keeping self's dtype."""
         self._check_inplace(op, other)
+        operand = Tensor._wrap(other, False) if is_array(other) else other
+        result = _dtype.result_type(self, operand, *([alpha] if alpha != 1 else []))
+        if fn is np.true_divide and not result.is_floating_point:
+            result = _dtype.get_default_dtype()
+        if result.category > self.dtype.category:  # as torch: no silent float -> int truncation
+            raise RuntimeError(
+                f"{op}: the result is {result.name}, which cannot be stored in place in this "
+                f"{self.dtype.name} tensor; compute it out of place instead"
+            )
         o = other._data if isinstance(other, Tensor) else other
+        if alpha != 1:
+            o = o * alpha
         try:
             fn(self._data, o, out=self._data, casting="unsafe")
         except ValueError:
@@ -349,14 +361,10 @@ class Tensor:
         return self._binary_inplace("/=", other, np.true_divide)
 
     def add_(self, other, alpha=1) -> Tensor:
-        self._check_inplace("add_", other)
-        o = other._data if isinstance(other, Tensor) else other
-        return self._binary_inplace("add_", o if alpha == 1 else o * alpha, np.add)
+        return self._binary_inplace("add_", other, np.add, alpha)
 
     def sub_(self, other, alpha=1) -> Tensor:
-        self._check_inplace("sub_", other)
-        o = other._data if isinstance(other, Tensor) else other
-        return self._binary_inplace("sub_", o if alpha == 1 else o * alpha, np.subtract)
+        return self._binary_inplace("sub_", other, np.subtract, alpha)
 
     def mul_(self, other) -> Tensor:
         return self._binary_inplace("mul_", other, np.multiply)
