@@ -130,3 +130,9 @@ def test_inplace_on_broadcast_gradient_says_why():
     g = g.clone()
     g.mul_(2.0)
     assert g.tolist() == [2.0, 2.0]
+
+
+def test_autograd_backward_refuses_outputs_without_grad():
+    x = _leaf([1.0])
+    with pytest.raises(RuntimeError, match="tensor 1 does not require grad"):
+        gg.autograd.backward([x.sum(), gg.ones(2).sum()])
