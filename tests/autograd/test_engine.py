@@ -158,6 +158,13 @@ def test_grad_output_is_input():
     assert g.tolist() == [3.0, 4.0]
 
 
+def test_grad_with_an_input_given_twice():
+    x = _leaf([1.0, 2.0])
+    h = x * 3.0
+    gs = gg.autograd.grad((x * h).sum(), [x, h, x])
+    assert [g.tolist() for g in gs] == [[6.0, 12.0], [1.0, 2.0], [6.0, 12.0]]
+
+
 def test_retain_grad_keeps_intermediate_grad():
     def f(lib):
         x = _leaf([1.0, 2.0], lib)

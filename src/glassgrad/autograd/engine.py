@@ -39,8 +39,14 @@ def _run(outputs, grad_outputs, inputs, retain_graph, create_graph, allow_unused
     # where each input's gradient is collected: leaves by identity, non-leaves by their node
     leaf_slot = {}
     node_slot = {}
+    repeats = []  # (i, j): inputs[i] is inputs[j], given again; it gets the same gradient
     if not accumulate:
+        first = {}
         for i, x in enumerate(inputs):
+            if id(x) in first:
+                repeats.append((i, first[id(x)]))
+                continue
+            first[id(x)] = i
             if x.grad_fn is None:
                 leaf_slot[id(x)] = i
             else:
@@ -115,6 +121,8 @@ def _run(outputs, grad_outputs, inputs, retain_graph, create_graph, allow_unused
 
     if accumulate:
         return None
+    for i, j in repeats:
+        results[i] = results[j]
     for i, (x, r) in enumerate(zip(inputs, results)):
         if r is None and not allow_unused:
             raise RuntimeError(
