@@ -135,6 +135,14 @@ def test_argmax_argmin(op, shape, data, keepdim, seed):
         check_values(lambda m, t: getattr(t, op)(dim, keepdim=keepdim), [x])
 
 
+def test_max_min_argmax_of_a_zero_dim_tensor_along_dim_0():
+    check(lambda m, t: m.max(t * t, 0), [np.array(1.5)])
+    check(lambda m, t: m.min(t * t, -1, keepdim=True), [np.array(1.5)])
+    check_values(lambda m, t: (m.argmax(t, 0), m.argmin(t, -1, keepdim=True)), [np.array(1.5)])
+    with pytest.raises(IndexError, match="dim 1"):
+        gg.max(gg.tensor(1.0), 1)
+
+
 def test_argmax_of_tensor_requiring_grad_has_no_grad():
     x = gg.randn(3, 4, requires_grad=True)
     assert not gg.argmax(x, 1).requires_grad

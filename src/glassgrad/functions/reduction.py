@@ -215,7 +215,11 @@ def amin(x, dim=None, keepdim: bool = False):
 def _with_indices(op_cls, arg_name, x, dim, keepdim):
     from glassgrad._tensor import Tensor
 
-    (d,) = _dims(dim, x.ndim, arg_name) or (0,)
+    if x.ndim == 0:  # one value: itself, at index 0, for dim 0 or -1 (as in torch)
+        _dims(dim, 0, arg_name)
+        x, d, keepdim = reshape(x, (1,)), 0, False
+    else:
+        (d,) = _dims(dim, x.ndim, arg_name)
     fn = op_cls(d, keepdim)
     values = fn(x)
     idx = fn.indices if keepdim else fn.indices.squeeze(d)
@@ -253,9 +257,10 @@ def argmax(x, dim=None, keepdim: bool = False):
     from glassgrad._tensor import Tensor
 
     a = x._data
-    if dim is None:
+    if dim is not None:
+        (d,) = _dims(dim, x.ndim, "argmax") or (None,)  # a 0-d tensor has no dim to reduce
+    if dim is None or d is None:
         return Tensor._wrap(array_module(a).asarray(a.argmax(), dtype="int64"), False)
-    (d,) = _dims(dim, x.ndim, "argmax")
     return Tensor._wrap(a.argmax(axis=d, keepdims=keepdim).astype("int64"), False)
 
 
@@ -263,9 +268,10 @@ def argmin(x, dim=None, keepdim: bool = False):
     from glassgrad._tensor import Tensor
 
     a = x._data
-    if dim is None:
+    if dim is not None:
+        (d,) = _dims(dim, x.ndim, "argmin") or (None,)  # a 0-d tensor has no dim to reduce
+    if dim is None or d is None:
         return Tensor._wrap(array_module(a).asarray(a.argmin(), dtype="int64"), False)
-    (d,) = _dims(dim, x.ndim, "argmin")
     return Tensor._wrap(a.argmin(axis=d, keepdims=keepdim).astype("int64"), False)
 
 
