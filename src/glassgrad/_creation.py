@@ -67,6 +67,8 @@ def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> 
         start, end = 0, start
     if step == 0:
         raise ValueError("arange: step must be nonzero")
+    if (end - start) * step < 0:
+        raise ValueError(f"arange: step {step} has the wrong sign to go from {start} to {end}")
     if dtype is None:
         dtype = _dtype.result_type(start, end, step)
     d = _dtype.to_dtype(dtype).numpy
@@ -107,6 +109,8 @@ def randn_like(x: Tensor, generator=None, dtype=None) -> Tensor:
 
 def randint(low, high=None, size=(), generator=None, dtype=None) -> Tensor:
     """Integers uniform on [low, high) (``randint(high, size)`` means low = 0), int64."""
+    if isinstance(high, (tuple, list)):  # randint(high, size)
+        high, size = None, high
     if high is None:
         low, high = 0, low
     if high <= low:

@@ -8,6 +8,8 @@ the functions in ``glassgrad.functions``.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from glassgrad import _dtype
@@ -238,6 +240,8 @@ class Tensor:
         d = _dtype.to_dtype(dtype)
         if self._data.dtype == d.numpy:
             return self
+        if not d.is_floating_point:  # integers and bools carry no gradient, as in PyTorch
+            return Tensor._wrap(self._data.astype(d.numpy), False)
         from glassgrad.functions.array import Cast
 
         return Cast(d)(self)
@@ -273,8 +277,15 @@ class Tensor:
 
     # -- in-place changes ---------------------------------------------------------------------
 
-    def _check_inplace(self, op: str) -> None:
-        if state.grad_enabled and self._requires_grad:
+    def _check_inplace(self, op: str, value=None) -> None:
+        if not self._data.flags.writeable:
+            raise RuntimeError(
+                f"{op}: this tensor is a read-only broadcast view (of an expand, or a gradient "
+                "of a sum); clone() it before writing to it"
+            )
+        if not state.grad_enabled:
+            return
+        if self._requires_grad:
             if self.grad_fn is None:
                 raise RuntimeError(
                     f"{op}: a leaf tensor that requires grad is being changed in place; do it "
@@ -285,18 +296,25 @@ class Tensor:
                 "supported in glassgrad; use the out-of-place op (e.g. x = x + y, or "
                 "masked_fill instead of masked_fill_)"
             )
+        if isinstance(value, Tensor) and value._requires_grad:
+            raise RuntimeError(
+                f"{op}: the value written in place requires grad but this tensor does not, so "
+                "its gradient would be lost; build the result out of place (cat, stack, where) "
+                "or write it under `with glassgrad.no_grad():`"
+            )
 
     def _bump_version(self) -> None:
         self._version_box[0] += 1
 
     def _inplace(self, op: str, value) -> Tensor:
         """Write ``value`` (array or tensor) into self's memory."""
-        self._check_inplace(op)
-        if self._data.flags.writeable is False:
-            raise RuntimeError(f"{op}: this tensor is a broadcast view; clone() it before writing")
+        self._check_inplace(op, value)
         v = value._data if isinstance(value, Tensor) else value
         try:
-            self._data[...] = v
+            if array_module(self._data) is np:
+                np.copyto(self._data, v, casting="unsafe")
+            else:
+                self._data[...] = v
         except ValueError:
             raise RuntimeError(
                 f"{op}: a value of shape {tuple(np.shape(v))} cannot be written into a tensor of "
@@ -305,9 +323,21 @@ class Tensor:
         self._bump_version()
         return self
 
-    def _binary_inplace(self, op: str, other, fn) -> Tensor:
-        self._check_inplace(op)
+    def _binary_inplace(self, op: str, other, fn, alpha=1) -> Tensor:
+        """``self = fn(self, other * alpha)`` in self's memory, keeping self's dtype."""
+        self._check_inplace(op, other)
+        operand = Tensor._wrap(other, False) if is_array(other) else other
+        result = _dtype.result_type(self, operand, *([alpha] if alpha != 1 else []))
+        if fn is np.true_divide and not result.is_floating_point:
+            result = _dtype.get_default_dtype()
+        if result.category > self.dtype.category:  # as torch: no silent float -> int truncation
+            raise RuntimeError(
+                f"{op}: the result is {result.name}, which cannot be stored in place in this "
+                f"{self.dtype.name} tensor; compute it out of place instead"
+            )
         o = other._data if isinstance(other, Tensor) else other
+        if alpha != 1:
+            o = o * alpha
         try:
             fn(self._data, o, out=self._data, casting="unsafe")
         except ValueError:
@@ -331,12 +361,10 @@ class Tensor:
         return self._binary_inplace("/=", other, np.true_divide)
 
     def add_(self, other, alpha=1) -> Tensor:
-        o = other._data if isinstance(other, Tensor) else other
-        return self._binary_inplace("add_", o if alpha == 1 else o * alpha, np.add)
+        return self._binary_inplace("add_", other, np.add, alpha)
 
     def sub_(self, other, alpha=1) -> Tensor:
-        o = other._data if isinstance(other, Tensor) else other
-        return self._binary_inplace("sub_", o if alpha == 1 else o * alpha, np.subtract)
+        return self._binary_inplace("sub_", other, np.subtract, alpha)
 
     def mul_(self, other) -> Tensor:
         return self._binary_inplace("mul_", other, np.multiply)
@@ -351,11 +379,10 @@ class Tensor:
         return self._inplace("zero_", 0)
 
     def fill_(self, value) -> Tensor:
-        return self._inplace("fill_", value._data if isinstance(value, Tensor) else value)
+        return self._inplace("fill_", value)
 
     def copy_(self, src) -> Tensor:
-        src_data = src._data if isinstance(src, Tensor) else np.asarray(src)
-        return self._inplace("copy_", src_data)
+        return self._inplace("copy_", src if isinstance(src, Tensor) else np.asarray(src))
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
         from glassgrad._random import _generator_of
@@ -370,7 +397,7 @@ class Tensor:
         return self._inplace("uniform_", g.uniform(a, b, self.shape))
 
     def masked_fill_(self, mask, value) -> Tensor:
-        self._check_inplace("masked_fill_")
+        self._check_inplace("masked_fill_", value)
         m = mask._data if isinstance(mask, Tensor) else mask
         self._data[...] = np.where(m, value, self._data)
         self._bump_version()
@@ -379,7 +406,7 @@ class Tensor:
     def __setitem__(self, key, value) -> None:
         from glassgrad.functions.array import _normalize_key
 
-        self._check_inplace("__setitem__")
+        self._check_inplace("__setitem__", value)
         self._data[_normalize_key(key)] = value._data if isinstance(value, Tensor) else value
         self._bump_version()
 
@@ -413,7 +440,9 @@ class Tensor:
         return _m.pow(self, other)
 
     def __rpow__(self, other):
-        return _m.pow(_ops.as_tensor(other, like=self), self)
+        # a Python number takes part in type promotion (2.5 ** int64 tensor is float32)
+        base = other if isinstance(other, (bool, int, float)) else _ops.as_tensor(other)
+        return _m.pow(base, self)
 
     def __neg__(self):
         return _m.neg(self)
@@ -704,11 +733,14 @@ def _initial_gradient(y: Tensor, gradient, who: str) -> Tensor:
 
 
 def _infer_array(data, dt):
-    """``data`` as an array; Python floats become the default float dtype, ints int64."""
+    """``data`` as an array; Python floats become the default float dtype, ints int64; arrays
+    and NumPy scalars keep their dtype."""
     if isinstance(data, Tensor):
         arr = data._data.copy()
     elif is_array(data):
         arr = data.copy()
+    elif isinstance(data, np.generic):  # a NumPy scalar keeps its dtype, as in torch.tensor
+        arr = np.array(data)
     else:
         if isinstance(data, (str, bytes, dict, set)) or data is None:
             raise TypeError(
@@ -722,9 +754,12 @@ def _infer_array(data, dt):
                 f"tensor(): the nested sequence is ragged (its sublists differ in length): {e}"
             ) from None
         if arr.dtype == object:
+            bad = next(_non_number_types(data), None)
+            if bad is not None:
+                raise TypeError(f"tensor(): expected numbers, got an element of type {bad.__name__}")
             raise ValueError(
-                "tensor(): could not make a rectangular array of numbers from the given data "
-                "(ragged nesting or non-numeric elements)"
+                "tensor(): the nested sequence is ragged (its sublists differ in length or "
+                "depth), so it is not a rectangular array of numbers"
             )
         if arr.dtype.kind in "US":
             raise TypeError(f"tensor(): expected numbers, got strings ({arr.dtype})")
@@ -740,11 +775,20 @@ def _infer_array(data, dt):
     return arr
 
 
+def _non_number_types(data):
+    """The types of the elements of a nested list/tuple that are neither numbers nor sequences."""
+    for x in data if isinstance(data, (list, tuple)) else (data,):
+        if isinstance(x, (list, tuple)):
+            yield from _non_number_types(x)
+        elif not isinstance(x, (numbers.Number, np.generic, Tensor)) and not is_array(x):
+            yield type(x)
+
+
 def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
     """A new leaf tensor holding a copy of ``data`` (a number, a nested list, an array, a tensor).
 
-    Floats become float32 (the default dtype), ints int64, bools bool; NumPy arrays keep their
-    dtype, as ``torch.tensor`` does.
+    Floats become float32 (the default dtype), ints int64, bools bool; NumPy arrays and scalars
+    keep their dtype, as ``torch.tensor`` does.
     """
     t = Tensor._wrap(_infer_array(data, dtype), False)
     if requires_grad:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import glassgrad as gg
-from conftest import MNIST_DIR
+from tests.conftest import MNIST_DIR
 from glassgrad.datasets import MNIST, DownloadError, IDXError, load_mnist, load_mnist_float, to_float
 from glassgrad.datasets import mnist as mnist_module
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn as tnn
 import torch.nn.functional as TF
-from _nn_testing import assert_close
+from tests.nn._nn_testing import assert_close
 
 import glassgrad as gg
 from glassgrad import nn

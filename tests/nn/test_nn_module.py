@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn as tnn
-from _nn_testing import copy_torch_to_gg
+from tests.nn._nn_testing import copy_torch_to_gg
 
 import glassgrad as gg
 from glassgrad import nn

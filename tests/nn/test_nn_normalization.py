@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn as tnn
 import torch.nn.functional as TF
-from _nn_testing import assert_close, copy_torch_to_gg, randomize_torch
+from tests.nn._nn_testing import assert_close, copy_torch_to_gg, randomize_torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -63,6 +63,9 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None, creat
 
     tensors = _as_list(tensors)
     grad_tensors = _as_list(grad_tensors) or [None] * len(tensors)
+    for i, y in enumerate(tensors):
+        if not y.requires_grad:
+            raise RuntimeError(f"backward: tensor {i} does not require grad and has no grad_fn")
     grads = [_initial_gradient(y, g, "backward") for y, g in zip(tensors, grad_tensors)]
     if retain_graph is None:
         retain_graph = create_graph

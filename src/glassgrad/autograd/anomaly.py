@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from glassgrad._backend import array_module
+from glassgrad.autograd.grad_mode import state
 
 
 def _bad(a) -> bool:
@@ -29,3 +30,17 @@ def check_backward(fn, grads) -> None:
                 f"detect_anomaly: {fn.name()} produced NaN or inf in the gradient of its input {i} "
                 f"(input shapes: {_shapes(fn.inputs)})"
             )
+
+
+def checked_backward(fn, gy) -> tuple:
+    """``fn.backward(gy)``, then the check of its results. The ops that the backward runs are
+    not checked one by one, so a NaN is reported as coming from this backward (``SqrtBackward``),
+    not from the division inside it."""
+    state.anomaly = False
+    try:
+        grads = fn.backward(gy)
+    finally:
+        state.anomaly = True
+    grads = grads if isinstance(grads, tuple) else (grads,)
+    check_backward(fn, grads)
+    return grads

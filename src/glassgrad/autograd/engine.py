@@ -39,8 +39,14 @@ def _run(outputs, grad_outputs, inputs, retain_graph, create_graph, allow_unused
     # where each input's gradient is collected: leaves by identity, non-leaves by their node
     leaf_slot = {}
     node_slot = {}
+    repeats = []  # (i, j): inputs[i] is inputs[j], given again; it gets the same gradient
     if not accumulate:
+        first = {}
         for i, x in enumerate(inputs):
+            if id(x) in first:
+                repeats.append((i, first[id(x)]))
+                continue
+            first[id(x)] = i
             if x.grad_fn is None:
                 leaf_slot[id(x)] = i
             else:
@@ -86,13 +92,14 @@ def _run(outputs, grad_outputs, inputs, retain_graph, create_graph, allow_unused
         if needed is not None and not needed[f]:
             continue
         f.check_versions()
-        grads = f.backward(gy)
+        if state.anomaly:
+            from glassgrad.autograd.anomaly import checked_backward
+
+            grads = checked_backward(f, gy)
+        else:
+            grads = f.backward(gy)
         if not isinstance(grads, tuple):
             grads = (grads,)
-        if state.anomaly:
-            from glassgrad.autograd.anomaly import check_backward
-
-            check_backward(f, grads)
         for x, g, wants in zip(f.inputs, grads, f.needs_input_grad):
             if g is None or not wants:
                 continue
@@ -114,6 +121,8 @@ def _run(outputs, grad_outputs, inputs, retain_graph, create_graph, allow_unused
 
     if accumulate:
         return None
+    for i, j in repeats:
+        results[i] = results[j]
     for i, (x, r) in enumerate(zip(inputs, results)):
         if r is None and not allow_unused:
             raise RuntimeError(
@@ -175,12 +184,17 @@ def _parents_of(node):
 
 
 def _accumulate_into_grad(x, g, handed_out, create_graph):
-    """``x.grad += g``, out of place. ``g`` is copied when it may be shared with another leaf's
-    gradient or with an array the caller owns, so that a later in-place change of one ``.grad``
-    (``zero_()``, an optimizer step) cannot change another."""
-    if not create_graph:
-        if id(g) in handed_out or g._data.base is not None:
-            g = g.detach().clone()
-        handed_out.add(id(g))
-        g = g if g.grad_fn is None else g.detach()
-    x.grad = g if x.grad is None else x.grad + g
+    """``x.grad += g``, out of place. A first gradient is copied when it may be shared with
+    another leaf's gradient or with an array the caller owns, or is a (read-only) view, so that
+    a later in-place change of one ``.grad`` (``zero_()``, an optimizer step) cannot change
+    another. With ``create_graph`` the copy is a recorded clone, so ``.grad`` stays
+    differentiable."""
+    if not create_graph and g.grad_fn is not None:
+        g = g.detach()
+    if x.grad is not None:
+        x.grad = x.grad + g
+        return
+    if id(g) in handed_out or g._data.base is not None:
+        g = g.clone()
+    handed_out.add(id(g))
+    x.grad = g

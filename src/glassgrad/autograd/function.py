@@ -21,7 +21,8 @@ class Function:
     those tensors after the forward is caught (PyTorch's version counter) instead of giving a
     silently wrong gradient:
 
-    - ``uses_inputs``: backward reads the input tensors' values (not only their shapes);
+    - ``uses_inputs``: backward reads the input tensors' values (not only their shapes): True
+      for all inputs, or a tuple of the positions of those it reads (where's condition only);
     - ``uses_output``: backward reads the output's value (exp, tanh, sigmoid, softmax ...);
     - ``output_is_view``: the output array is a view of the first input's memory, so the two
       share a version counter.
@@ -55,7 +56,8 @@ class Function:
             self.inputs = inputs
             self.needs_input_grad = [x._requires_grad for x in inputs]
             if self.uses_inputs:
-                self._input_versions = [x._version_box[0] for x in inputs]
+                read = range(len(inputs)) if self.uses_inputs is True else self.uses_inputs
+                self._input_versions = tuple((i, inputs[i]._version_box[0]) for i in read)
             self.output = weakref.ref(out)
             if self.uses_output:
                 # keep the output's array, not the tensor: the tensor points back to this node
@@ -109,9 +111,9 @@ class Function:
     def check_versions(self) -> None:
         """Refuse to run backward when a tensor it reads was changed in place since forward."""
         if self.uses_inputs:
-            for x, v in zip(self.inputs, self._input_versions):
-                if x._version_box[0] != v:
-                    _raise_modified(self, x, v)
+            for i, v in self._input_versions:
+                if self.inputs[i]._version_box[0] != v:
+                    _raise_modified(self, self.inputs[i], v)
         if self.uses_output:
             if self._output_box[0] != self._output_version:
                 _raise_modified(self, self.saved_output, self._output_version)

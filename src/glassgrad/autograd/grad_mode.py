@@ -33,28 +33,43 @@ class _GradModeContext:
         return False
 
     def __call__(self, fn):
+        mode = self._mode
+
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with type(self)():
+            prev = state.grad_enabled
+            state.grad_enabled = mode
+            try:
                 return fn(*args, **kwargs)
+            finally:
+                state.grad_enabled = prev
 
         return wrapper
 
 
-class no_grad(_GradModeContext):  # noqa: N801 - PyTorch's name
+class _BareDecorator(_GradModeContext):
+    """Also usable without parentheses, as ``@no_grad`` (PyTorch allows both forms)."""
+
+    def __new__(cls, fn=None):
+        if fn is None:
+            return super().__new__(cls)
+        return cls()(fn)
+
+
+class no_grad(_BareDecorator):  # noqa: N801 - PyTorch's name
     """Ops inside record no graph: for evaluation and for updating parameters by hand."""
 
     _mode = False
 
 
-class enable_grad(_GradModeContext):  # noqa: N801
+class enable_grad(_BareDecorator):  # noqa: N801
     """Ops inside record the graph again, even within ``no_grad``."""
 
     _mode = True
 
 
 class set_grad_enabled(_GradModeContext):  # noqa: N801
-    """Set grad mode on or off, as a function call or a context manager."""
+    """Set grad mode on or off, as a function call, a context manager or a decorator."""
 
     def __init__(self, mode: bool):
         self._mode = bool(mode)
@@ -64,8 +79,12 @@ class set_grad_enabled(_GradModeContext):  # noqa: N801
     def __enter__(self):
         return self
 
+    def __call__(self, fn):
+        state.grad_enabled = self._prev  # as a decorator it changes the mode only inside fn
+        return super().__call__(fn)
 
-class inference_mode(no_grad):  # noqa: N801
+
+class inference_mode(_GradModeContext):  # noqa: N801
     """Same as ``no_grad`` in glassgrad (PyTorch's extra speed-ups do not apply here)."""
 
     def __init__(self, mode: bool = True):

@@ -30,16 +30,18 @@ def _numerical_jacobians(func, inputs, eps):
     for i, x in enumerate(inputs):
         if not x.requires_grad:
             continue
-        flat = x._data.reshape(-1)  # a view: perturbs x in place
-        for j in range(flat.size):
-            orig = flat[j]
-            flat[j] = orig + eps
+        data = x._data  # perturbed in place, element by element in row-major order
+        for j in range(data.size):
+            # a multi-index, not reshape(-1)[j]: for a non-contiguous x that would be a copy
+            at = np.unravel_index(j, data.shape)
+            orig = data[at]
+            data[at] = orig + eps
             with no_grad():
                 plus = [o._data.copy() for o in _flat_outputs(func(*inputs))]
-            flat[j] = orig - eps
+            data[at] = orig - eps
             with no_grad():
                 minus = [o._data.copy() for o in _flat_outputs(func(*inputs))]
-            flat[j] = orig
+            data[at] = orig
             for k, (p, m) in enumerate(zip(plus, minus)):
                 jac[k][i][:, j] = ((p - m) / (2 * eps)).reshape(-1)
     return jac

@@ -139,7 +139,12 @@ class GetItem(Function):
 
     def forward(self, x):
         self.in_shape = x.shape
-        return x[self.key]
+        y = x[self.key]
+        if not self.advanced and not is_array(y):
+            # a single element comes back as a NumPy scalar (a copy); with a trailing ... it
+            # is a 0-d view, so in-place changes through x[i] reach x, as in PyTorch
+            y = x[self.key + (Ellipsis,)]
+        return y
 
     def backward(self, gy):
         return GetItemGrad(self.key, self.advanced, self.in_shape)(gy)
@@ -220,7 +225,7 @@ class Clone(Function):
 class Gather(Function):
     """``out[i][j] = x[i][index[i][j]]`` (for dim=1), as ``torch.gather``."""
 
-    uses_inputs = False
+    uses_inputs = (1,)  # the index
 
     def __init__(self, dim):
         self.dim = dim
@@ -244,7 +249,7 @@ class Gather(Function):
 class ScatterAdd(Function):
     """Add ``src`` into zeros of ``shape`` at ``index`` along ``dim``: gather's backward."""
 
-    uses_inputs = False
+    uses_inputs = (1,)  # the index
 
     def __init__(self, dim, shape):
         self.dim, self.shape = dim, shape

@@ -53,6 +53,8 @@ class Linear(Function):
     """y = x W^T + b, one op for the three steps so a layer costs one node. W is [out, in], as in
     PyTorch. Backward: gx = gy W, gW = gy^T x, gb = sum of gy over the batch."""
 
+    uses_inputs = (0, 1)  # x and W; not the bias
+
     def forward(self, x, w, b=None):
         try:
             y = x @ w.T

@@ -88,7 +88,7 @@ class NLLLoss(Function):
     ``logp`` is (N, C) or (N, C, d1, ...), ``target`` (N) or (N, d1, ...) of class indices.
     """
 
-    uses_inputs = False
+    uses_inputs = (1,)  # the target, as self.target
 
     def __init__(self, weight, ignore_index: int, reduction: str):
         self.weight, self.ignore_index, self.reduction = weight, ignore_index, reduction
@@ -248,7 +248,7 @@ def _cross_entropy_probs(logp, target, weight, reduction, label_smoothing):
     return _reduce(per_sample, reduction)
 
 
-def _check_class_target(input, target, op, ignore_index):
+def _check_class_target(input, target, op, ignore_index):  # noqa: A002
     from glassgrad._tensor import Tensor
 
     if not isinstance(target, Tensor):

@@ -6,12 +6,32 @@ from __future__ import annotations
 import math
 
 from glassgrad._backend import array_module, special_module
+from glassgrad._dtype import bool_, result_type
 from glassgrad.autograd.function import Function
 from glassgrad.functions._operands import constant, promote
 from glassgrad.functions.array import sum_to
 
 
-class Add(Function):
+class _Broadcasting(Function):
+    """An op whose inputs broadcast together; a shape mismatch is reported as
+    ``add: shapes (2, 3) and (4,) cannot be broadcast together`` (PyTorch raises RuntimeError)."""
+
+    def __call__(self, *inputs):
+        try:
+            return super().__call__(*inputs)
+        except ValueError:
+            shapes = [tuple(x.shape) for x in inputs]
+            try:
+                array_module(*[x._data for x in inputs]).broadcast_shapes(*shapes)
+            except ValueError:
+                listed = ", ".join(str(s) for s in shapes[:-1]) + f" and {shapes[-1]}"
+                raise RuntimeError(
+                    f"{type(self).__name__.lower()}: shapes {listed} cannot be broadcast together"
+                ) from None
+            raise  # some other ValueError of the forward
+
+
+class Add(_Broadcasting):
     uses_inputs = False
 
     def forward(self, a, b):
@@ -23,7 +43,7 @@ class Add(Function):
         return sum_to(gy, sa), sum_to(gy, sb)
 
 
-class Sub(Function):
+class Sub(_Broadcasting):
     uses_inputs = False
 
     def forward(self, a, b):
@@ -36,7 +56,7 @@ class Sub(Function):
         return sum_to(gy, sa), gb
 
 
-class Mul(Function):
+class Mul(_Broadcasting):
     def forward(self, a, b):
         return a * b
 
@@ -48,7 +68,7 @@ class Mul(Function):
         return ga, gb
 
 
-class Div(Function):
+class Div(_Broadcasting):
     def forward(self, a, b):
         with array_module(a).errstate(divide="ignore", invalid="ignore"):
             return a / b
@@ -70,9 +90,9 @@ class Neg(Function):
         return -gy
 
 
-class Pow(Function):
-    """a ** b for two tensors. d/da = b a^(b-1); d/db = a^b log a, set to 0 where a = 0 and
-    b >= 0 (PyTorch's convention, which keeps 0 ** b differentiable in b)."""
+class Pow(_Broadcasting):
+    """a ** b for two tensors. d/da = b a^(b-1), 0 where b = 0 (also at a = 0); d/db = a^b log a,
+    set to 0 where a = 0 and b >= 0 (PyTorch's conventions, which keep 0 ** b differentiable)."""
 
     uses_output = True
 
@@ -84,7 +104,11 @@ class Pow(Function):
         a, b = self.inputs
         ga = gb = None
         if self.needs_input_grad[0]:
-            ga = sum_to(gy * b * a ** (b - 1), a.shape)
+            # where b = 0 the gradient is 0; the exponent there is replaced by 1 so that the
+            # masked-out branch is finite (0 * 0^-1 would make a NaN in double backward)
+            b_is_zero = constant(b._data == 0)
+            safe_exponent = where(b_is_zero, 1.0, b - 1.0)
+            ga = sum_to(where(b_is_zero, 0.0, gy * b * a**safe_exponent), a.shape)
         if self.needs_input_grad[1]:
             zero_base = constant((a._data == 0) & (b._data >= 0))
             log_a = where(zero_base, 0.0, log(a))
@@ -203,7 +227,7 @@ class Clamp(Function):
         return gy * constant(inside)
 
 
-class _Extremum(Function):
+class _Extremum(_Broadcasting):
     """maximum/minimum of two tensors. Where they are equal the gradient is split in half between
     them, as PyTorch does."""
 
@@ -238,8 +262,10 @@ class Minimum(_Extremum):
         return a < b
 
 
-class Where(Function):
+class Where(_Broadcasting):
     """``cond ? a : b``; the condition gets no gradient."""
+
+    uses_inputs = (0,)  # backward reads only the condition
 
     def forward(self, cond, a, b):
         return array_module(a).where(cond, a, b)
@@ -263,6 +289,12 @@ def add(a, b, alpha=1):
 
 
 def sub(a, b, alpha=1):
+    for x in (a, b):
+        if isinstance(x, bool) or getattr(x, "dtype", None) is bool_:
+            raise RuntimeError(
+                "sub: subtraction with a bool operand is not supported (as in PyTorch); to invert "
+                "a mask use ~mask or mask.logical_not()"
+            )
     a, b = promote(a, b)
     if alpha != 1:
         b = mul(b, alpha)
@@ -331,12 +363,17 @@ def clamp(a, min=None, max=None):  # noqa: A002
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
+        # where the input equals a bound it keeps the whole gradient, as in PyTorch (maximum
+        # and minimum would split it); if min > max the result is max
         out = a
         if min is not None:
-            out = maximum(out, min)
+            out = where(out < min, min, out)
         if max is not None:
-            out = minimum(out, max)
+            out = where(out > max, max, out)
         return out
+    d = result_type(a, *(bound for bound in (min, max) if bound is not None))
+    if d.numpy != a._data.dtype:  # an integer tensor with a float bound is clamped as float
+        a = a.to(d)
     return Clamp(min, max)(a)
 
 

@@ -44,10 +44,8 @@ class Sum(Function):
 
     def forward(self, x):
         self.in_shape = x.shape
-        y = x.sum(axis=self.dims, keepdims=self.keepdim)
-        if x.dtype.kind in "bi":
-            y = y.astype("int64", copy=False)  # PyTorch sums integers and bools as int64
-        return y
+        # PyTorch sums integers and bools (uint8 included) as int64
+        return x.sum(axis=self.dims, keepdims=self.keepdim, dtype="int64" if x.dtype.kind in "biu" else None)
 
     def backward(self, gy):
         return _expand_back(gy, self.in_shape, self.dims, self.keepdim)
@@ -171,6 +169,24 @@ class LogSumExp(Function):
         return _expand_back(gy, x.shape, self.dims, self.keepdim) * exp(x - y)
 
 
+class StdFromVar(Function):
+    """sqrt(v) for a variance v. Where the std is 0 (all values equal) the gradient is 0, as in
+    PyTorch, instead of sqrt's infinite slope, which would turn the whole gradient into NaN."""
+
+    uses_inputs = False
+    uses_output = True
+
+    def forward(self, v):
+        return array_module(v).sqrt(v)
+
+    def backward(self, gy):
+        from glassgrad.functions.math import where
+
+        y = self.saved_output
+        is_zero = constant(y._data == 0)
+        return where(is_zero, 0.0, gy / (where(is_zero, 1.0, y) * 2.0))
+
+
 # -- public functions -----------------------------------------------------------------------
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
@@ -199,7 +215,11 @@ def amin(x, dim=None, keepdim: bool = False):
 def _with_indices(op_cls, arg_name, x, dim, keepdim):
     from glassgrad._tensor import Tensor
 
-    (d,) = _dims(dim, x.ndim, arg_name) or (0,)
+    if x.ndim == 0:  # one value: itself, at index 0, for dim 0 or -1 (as in torch)
+        _dims(dim, 0, arg_name)
+        x, d, keepdim = reshape(x, (1,)), 0, False
+    else:
+        (d,) = _dims(dim, x.ndim, arg_name)
     fn = op_cls(d, keepdim)
     values = fn(x)
     idx = fn.indices if keepdim else fn.indices.squeeze(d)
@@ -237,9 +257,10 @@ def argmax(x, dim=None, keepdim: bool = False):
     from glassgrad._tensor import Tensor
 
     a = x._data
-    if dim is None:
+    if dim is not None:
+        (d,) = _dims(dim, x.ndim, "argmax") or (None,)  # a 0-d tensor has no dim to reduce
+    if dim is None or d is None:
         return Tensor._wrap(array_module(a).asarray(a.argmax(), dtype="int64"), False)
-    (d,) = _dims(dim, x.ndim, "argmax")
     return Tensor._wrap(a.argmax(axis=d, keepdims=keepdim).astype("int64"), False)
 
 
@@ -247,9 +268,10 @@ def argmin(x, dim=None, keepdim: bool = False):
     from glassgrad._tensor import Tensor
 
     a = x._data
-    if dim is None:
+    if dim is not None:
+        (d,) = _dims(dim, x.ndim, "argmin") or (None,)  # a 0-d tensor has no dim to reduce
+    if dim is None or d is None:
         return Tensor._wrap(array_module(a).asarray(a.argmin(), dtype="int64"), False)
-    (d,) = _dims(dim, x.ndim, "argmin")
     return Tensor._wrap(a.argmin(axis=d, keepdims=keepdim).astype("int64"), False)
 
 
@@ -267,9 +289,8 @@ def var(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
 
 
 def std(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
-    from glassgrad.functions.math import sqrt
-
-    return sqrt(var(x, dim, unbiased, keepdim, correction=correction))
+    """Standard deviation: the square root of ``var`` (same arguments)."""
+    return StdFromVar()(var(x, dim, unbiased, keepdim, correction=correction))
 
 
 def logsumexp(x, dim, keepdim: bool = False):

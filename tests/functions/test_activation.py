@@ -1,0 +1,80 @@
+"""Activations against PyTorch: values, gradients and second-order gradients, and the
+conventions at their kinks."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import glassgrad as gg
+from tests.oracle import ORACLE, assert_same_grads, away_from_zero, check, seeds, shapes, uniform
+
+
+def _wide(rng, shape):
+    return uniform(rng, shape, -6.0, 6.0)
+
+
+# name -> (fn(lib, x), data, exact?)
+ELEMENTWISE = {
+    "tanh": (lambda m, x: m.tanh(x), uniform, False),
+    "tanh_method": (lambda m, x: x.tanh(), uniform, False),
+    "sigmoid": (lambda m, x: m.sigmoid(x), _wide, False),
+    "relu": (lambda m, x: m.relu(x), away_from_zero, True),
+    "relu_F": (lambda m, x: m.nn.functional.relu(x) * x, away_from_zero, True),
+    "leaky_relu": (lambda m, x: m.nn.functional.leaky_relu(x) * x, away_from_zero, True),
+    "leaky_relu_slope": (lambda m, x: m.nn.functional.leaky_relu(x, 0.2) * x, away_from_zero, True),
+    "gelu": (lambda m, x: m.nn.functional.gelu(x), _wide, False),
+    "gelu_tanh": (lambda m, x: m.nn.functional.gelu(x, approximate="tanh"), _wide, False),
+    "softplus": (lambda m, x: m.nn.functional.softplus(x), _wide, False),
+    "softplus_beta": (lambda m, x: m.nn.functional.softplus(x, beta=2.0, threshold=5.0), _wide, False),
+    "softplus_linear_region": (lambda m, x: m.nn.functional.softplus(x * 10.0, threshold=8.0),
+                               away_from_zero, False),
+}
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+@ORACLE
+@given(shape=shapes(), seed=seeds)
+def test_elementwise(name, shape, seed):
+    fn, data, exact = ELEMENTWISE[name]
+    check(fn, [data(np.random.default_rng(seed), shape)], exact=exact, seed=seed)
+
+
+SOFTMAXES = {
+    "softmax": lambda m, x, d: m.softmax(x, dim=d),
+    "log_softmax": lambda m, x, d: m.log_softmax(x, dim=d),
+    "F.softmax": lambda m, x, d: m.nn.functional.softmax(x, dim=d),
+    "F.log_softmax": lambda m, x, d: m.nn.functional.log_softmax(x, d),
+    "method": lambda m, x, d: x.softmax(d) * x.log_softmax(d),
+}
+
+
+@pytest.mark.parametrize("name", SOFTMAXES)
+@ORACLE
+@given(shape=shapes(min_dims=1), data=st.data(), seed=seeds)
+def test_softmax(name, shape, data, seed):
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1), label="dim")
+    x = uniform(np.random.default_rng(seed), shape, -5.0, 5.0)
+    check(lambda m, t: SOFTMAXES[name](m, t, dim), [x], seed=seed)
+
+
+def test_softmax_does_not_overflow():
+    x = gg.tensor([[1000.0, 0.0, -1000.0]], dtype=gg.float64)
+    np.testing.assert_allclose(gg.softmax(x, 1).numpy(), [[1.0, 0.0, 0.0]])
+    np.testing.assert_allclose(gg.log_softmax(x, 1).numpy(), [[0.0, -1000.0, -2000.0]])
+
+
+def test_softmax_needs_dim():
+    with pytest.raises(TypeError, match="dim"):
+        gg.softmax(gg.ones(2, 3))
+
+
+def test_relu_gradient_at_zero_is_zero():
+    x = [-1.0, 0.0, 2.0]
+    assert_same_grads(lambda m, a: m.relu(a), x)
+    assert_same_grads(lambda m, a: m.nn.functional.leaky_relu(a, 0.1), x)
+
+
+def test_gelu_rejects_unknown_approximation():
+    with pytest.raises(ValueError, match="approximate"):
+        gg.nn.functional.gelu(gg.ones(2), approximate="fast")

@@ -1,0 +1,57 @@
+"""matmul (1-D, 2-D, batched, broadcast batch dims) and linear against PyTorch, and their shape
+errors."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import glassgrad as gg
+from tests.oracle import ORACLE, broadcastable, check, seeds, uniform
+
+sides = st.integers(1, 4)
+
+
+@ORACLE
+@given(batch=broadcastable(2, max_dims=3, max_side=3), n=sides, k=sides, p=sides,
+       kind=st.sampled_from(["mm", "vec-mat", "mat-vec", "dot"]), seed=seeds)
+def test_matmul(batch, n, k, p, kind, seed):
+    rng = np.random.default_rng(seed)
+    ba, bb = batch
+    a_shape = (k,) if kind in ("vec-mat", "dot") else ba + (n, k)
+    b_shape = (k,) if kind in ("mat-vec", "dot") else bb + (k, p)
+    a, b = uniform(rng, a_shape), uniform(rng, b_shape)
+    # the product is bilinear, so also square the inputs to give the second order something to do
+    check(lambda m, x, y: m.matmul(x, y), [a, b], seed=seed)
+    check(lambda m, x, y: (x * x) @ (y * y), [a, b], seed=seed)
+
+
+def test_matmul_2d():
+    rng = np.random.default_rng(1)
+    check(lambda m, x, y: (x * x).matmul(y), [uniform(rng, (3, 4)), uniform(rng, (4, 5))])
+
+
+@ORACLE
+@given(lead=st.lists(sides, max_size=2), n_in=sides, n_out=sides, bias=st.booleans(), seed=seeds)
+def test_linear(lead, n_in, n_out, bias, seed):
+    rng = np.random.default_rng(seed)
+    arrays = [uniform(rng, tuple(lead) + (n_in,)), uniform(rng, (n_out, n_in))]
+    if bias:
+        arrays.append(uniform(rng, (n_out,)))
+    check(lambda m, x, w, *b: m.nn.functional.linear(x * x, w * w, *(t * t for t in b)), arrays,
+          seed=seed)
+    check(lambda m, x, w, *b: m.nn.functional.linear(x, w, *b), arrays, seed=seed)
+
+
+def test_matmul_mismatch_names_shapes():
+    with pytest.raises(RuntimeError, match=r"matmul.*\(2, 3\).*\(4, 2\).*3 != 4"):
+        gg.ones(2, 3) @ gg.ones(4, 2)
+    with pytest.raises(RuntimeError, match=r"matmul.*\(2, 2, 3\).*\(3, 3, 1\).*batch"):
+        gg.matmul(gg.ones(2, 2, 3), gg.ones(3, 3, 1))
+    with pytest.raises(RuntimeError, match="at least 1 dimension"):
+        gg.matmul(gg.tensor(2.0), gg.ones(2))
+
+
+def test_linear_mismatch_names_shapes():
+    with pytest.raises(RuntimeError, match=r"linear.*\(2, 3\).*\(4, 5\)"):
+        gg.nn.functional.linear(gg.ones(2, 3), gg.ones(4, 5))
