@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
-from tests.conftest import MNIST_DIR
 from glassgrad.datasets import IDXError, load_digits_fallback, load_mnist_or_digits
 from glassgrad.datasets import mnist as mnist_module
+from tests.conftest import MNIST_DIR
 
 
 @pytest.fixture(autouse=True)

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 import glassgrad as gg
-from tests.conftest import MNIST_DIR
 from glassgrad.datasets import MNIST, DownloadError, IDXError, load_mnist, load_mnist_float, to_float
 from glassgrad.datasets import mnist as mnist_module
+from tests.conftest import MNIST_DIR
 
 NAMES = list(mnist_module.MD5)
 _real_urlopen = urllib.request.urlopen

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import torch
 import torch.nn as tnn
-from tests.nn._nn_testing import GG_DTYPE, TORCH_DTYPE, check_forward_backward, copy_torch_to_gg, randomize_torch
 
 import glassgrad as gg
 from glassgrad import nn
+from tests.nn._nn_testing import GG_DTYPE, TORCH_DTYPE, check_forward_backward, copy_torch_to_gg, randomize_torch
 
 DTYPES = [np.float64, np.float32]
 

@@ -8,11 +8,11 @@ import pytest
 import torch
 import torch.nn as tnn
 import torch.nn.functional as TF
-from tests.nn._nn_testing import assert_close
 
 import glassgrad as gg
 from glassgrad import nn
 from glassgrad.nn import functional as F
+from tests.nn._nn_testing import assert_close
 
 REDUCTIONS = ["mean", "sum", "none"]
 rng = np.random.default_rng(0)

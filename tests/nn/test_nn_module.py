@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import torch
 import torch.nn as tnn
-from tests.nn._nn_testing import copy_torch_to_gg
 
 import glassgrad as gg
 from glassgrad import nn
+from tests.nn._nn_testing import copy_torch_to_gg
 
 
 class Net(nn.Module):

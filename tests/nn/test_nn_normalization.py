@@ -6,13 +6,13 @@ import pytest
 import torch
 import torch.nn as tnn
 import torch.nn.functional as TF
-from tests.nn._nn_testing import assert_close, copy_torch_to_gg, randomize_torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import glassgrad as gg
 from glassgrad import nn
 from glassgrad.nn import functional as F
+from tests.nn._nn_testing import assert_close, copy_torch_to_gg, randomize_torch
 
 
 @pytest.mark.parametrize("momentum", [0.1, 0.5, None])
