@@ -1,0 +1,129 @@
+"""Sliding windows over images, shared by convolution and pooling.
+
+Images are NCHW tensors, but the ops here compute in a channel-major buffer: ``[C, N, H, W]`` in
+memory (CNHW). A convolution's matrix product yields its output as ``[out channels, N * H * W]``,
+which *is* CNHW memory; returning it as an NCHW view (``transpose(1, 0, 2, 3)``) costs nothing, and
+the next layer's im2col, pooling and the backward's matrix products read that memory again
+without any copy. See docs/cnn.md.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+
+from glassgrad._backend import array_module
+
+_scratch = threading.local()
+
+
+def scratch(name: str, shape, dtype, xp):
+    """A reusable buffer for a large temporary that never leaves an op (the im2col matrix).
+
+    A fresh multi-megabyte array costs a page fault per 4 KiB page on its first write, which
+    takes longer than filling it; reusing one buffer per ``name`` (and dtype, per thread) keeps
+    those pages mapped. The buffer only grows, to the largest size asked for."""
+    store = _scratch.__dict__
+    key = (name, xp.__name__, xp.dtype(dtype).str)
+    n = math.prod(shape)
+    buf = store.get(key)
+    if buf is None or buf.size < n:
+        buf = store[key] = xp.empty(n, dtype=dtype)
+    return buf[:n].reshape(shape)
+
+
+def to_pair(v, name: str, op: str, minimum: int) -> tuple[int, int]:
+    """``(v, v)`` for an int, the pair itself for a pair; checks each is an int >= ``minimum``."""
+    pair = (v, v) if isinstance(v, int) else tuple(v)
+    if len(pair) == 1:
+        pair = pair * 2
+    if len(pair) != 2 or not all(isinstance(i, int) and i >= minimum for i in pair):
+        raise ValueError(f"{op}: {name} must be an int >= {minimum} or a pair of them, got {v!r}")
+    return pair
+
+
+def batched(fn, x, *args):
+    """``fn`` (an op on 4-D [N, C, H, W] input) also for a 3-D unbatched input [C, H, W], by
+    adding the batch dim and removing it from the result(s) again, as PyTorch does."""
+    if x.ndim != 3:
+        return fn(x, *args)
+    out = fn(x.unsqueeze(0), *args)
+    if isinstance(out, tuple):
+        return tuple(o.squeeze(0) for o in out)
+    return out.squeeze(0)
+
+
+def out_size(size: int, kernel: int, stride: int, pad_total: int, dilation: int,
+             ceil_mode: bool = False, pad_before: int = 0) -> int:
+    """Number of window positions along one dim: floor (or ceil) of
+    ``(size + pad_total - dilation * (kernel - 1) - 1) / stride`` plus one. In ceil mode the last
+    window must still start inside the input or its leading padding (PyTorch's rule)."""
+    span = size + pad_total - dilation * (kernel - 1) - 1
+    if span < 0:
+        return 0
+    if not ceil_mode:
+        return span // stride + 1
+    n = -(-span // stride) + 1
+    if (n - 1) * stride >= size + pad_before:
+        n -= 1
+    return n
+
+
+def channel_major(x):
+    """The ``[C, N, H, W]`` view of an NCHW array (free: only the strides change)."""
+    return x.transpose(1, 0, 2, 3)
+
+
+def padded(xc, padding, fill=0, shape=None):
+    """``xc`` ([C, N, H, W]) in a new channel-major buffer with ``padding`` ((top, bottom),
+    (left, right)) filled with ``fill``; ``shape`` (H', W') can ask for a larger buffer (ceil-mode
+    pooling, whose last window may hang over the padding). Without padding, ``xc`` itself."""
+    (top, bottom), (left, right) = padding
+    c, n, h, w = xc.shape
+    hp, wp = shape if shape is not None else (h + top + bottom, w + left + right)
+    if (hp, wp) == (h, w):
+        return xc
+    xp = array_module(xc)
+    buf = xp.full((c, n, hp, wp), fill, dtype=xc.dtype)
+    buf[:, :, top:top + h, left:left + w] = xc
+    return buf
+
+
+def offset_slice(p: int, q: int, out_hw, stride, dilation):
+    """Index of the ``[C, N, Ho, Wo]`` slice of a padded buffer that kernel offset (p, q) sees:
+    row ``p * dilation + i * stride`` for output row i (same for columns)."""
+    (ho, wo), (sh, sw), (dh, dw) = out_hw, stride, dilation
+    return (
+        slice(None),
+        slice(None),
+        slice(p * dh, p * dh + sh * (ho - 1) + 1, sh),
+        slice(q * dw, q * dw + sw * (wo - 1) + 1, sw),
+    )
+
+
+def windows(buf, kernel, out_hw, stride, dilation):
+    """Read-only strided view ``[C, kh, kw, N, Ho, Wo]`` of a channel-major buffer: element
+    ``[c, p, q, n, i, j]`` is ``buf[c, n, i*sh + p*dh, j*sw + q*dw]``. No data is copied."""
+    xp = array_module(buf)
+    (kh, kw), (ho, wo), (sh, sw), (dh, dw) = kernel, out_hw, stride, dilation
+    c, n = buf.shape[:2]
+    s_c, s_n, s_h, s_w = buf.strides
+    return xp.lib.stride_tricks.as_strided(
+        buf,
+        shape=(c, kh, kw, n, ho, wo),
+        strides=(s_c, s_h * dh, s_w * dw, s_n, s_h * sh, s_w * sw),
+        writeable=False,
+    )
+
+
+def accumulate_windows(cols, shape, kernel, out_hw, stride, dilation):
+    """The adjoint of :func:`windows` followed by a copy: a new ``[C, N, H, W]`` buffer of
+    ``shape`` where every element of ``cols`` ([C, kh, kw, N, Ho, Wo]) is added at the place its
+    window view would have read it from (col2im). One strided add per kernel offset."""
+    xp = array_module(cols)
+    kh, kw = kernel
+    buf = xp.zeros(shape, dtype=cols.dtype)
+    for p in range(kh):
+        for q in range(kw):
+            buf[offset_slice(p, q, out_hw, stride, dilation)] += cols[:, p, q]
+    return buf
