@@ -47,7 +47,11 @@ def batched(fn, x, *args):
     adding the batch dim and removing it from the result(s) again, as PyTorch does."""
     if x.ndim != 3:
         return fn(x, *args)
-    out = fn(x.unsqueeze(0), *args)
+    try:
+        out = fn(x.unsqueeze(0), *args)
+    except (RuntimeError, ValueError) as e:
+        raise type(e)(f"{e} (the 3-D input of shape {tuple(x.shape)} is taken as one unbatched "
+                      "image [C, H, W])") from None
     if isinstance(out, tuple):
         return tuple(o.squeeze(0) for o in out)
     return out.squeeze(0)

@@ -241,8 +241,8 @@ def _conv2d_public(x, w, b, stride, padding, dilation, groups):
     hp, wp = h + sum(pads[0]), wd + sum(pads[1])
     ekh, ekw = (d * (k - 1) + 1 for d, k in zip(dilation, kernel))
     if ekh > hp or ekw > wp:
-        raise RuntimeError(f"{op}: kernel of size {kernel[0]}x{kernel[1]} (with dilation {ekh}x{ekw}) "
-                           f"is larger than the padded input {hp}x{wp} (input of shape "
+        raise RuntimeError(f"{op}: kernel of size {kernel[0]}x{kernel[1]} (spanning {ekh}x{ekw} with "
+                           f"dilation {dilation}) is larger than the padded input {hp}x{wp} (input of shape "
                            f"{tuple(x.shape)}, padding {pads})")
     geom = Geometry(stride, pads, dilation, groups)
     out_hw = tuple(out_size(s, k, st, sum(p), d)
