@@ -11,6 +11,9 @@ import glassgrad as gg
 import glassgrad.nn.functional as F
 from glassgrad.autograd import grad, gradcheck, gradgradcheck
 
+# torch notes that it pads a copy for an even kernel with padding="same"; nothing to act on
+pytestmark = pytest.mark.filterwarnings("ignore:Using padding=.same. with even kernel")
+
 
 def _pair(draw, lo, hi):
     return (draw(st.integers(lo, hi)), draw(st.integers(lo, hi)))
@@ -120,6 +123,21 @@ def test_float32_matches_torch_loosely(op, cfg):
     got, want = _run_both(op, cfg, np.float32)
     _assert_match(got, want, rtol=1e-4, atol=1e-4)
     assert got["y"].dtype == np.float32
+
+
+@pytest.mark.parametrize("op, cfg", [  # stride 1 with width-keeping padding: the row-flat path
+    ("conv2d", dict(x=(2, 3, 6, 7), w=(4, 3, 3, 3), bias=True, kw=dict(padding=1))),
+    ("conv2d", dict(x=(2, 4, 6, 7), w=(4, 2, 5, 3), bias=False, kw=dict(padding=(2, 1), groups=2))),
+    ("conv2d", dict(x=(2, 2, 9, 8), w=(3, 2, 3, 3), bias=False, kw=dict(padding="same", dilation=(1, 3)))),
+    ("conv2d", dict(x=(1, 2, 5, 6), w=(3, 2, 2, 4), bias=True, kw=dict(padding="same"))),
+    ("conv2d", dict(x=(2, 3, 4, 5), w=(2, 3, 1, 1), bias=False, kw=dict())),
+    ("conv_transpose2d", dict(x=(2, 3, 5, 6), w=(3, 2, 3, 3), bias=True, kw=dict(padding=1))),
+    ("conv_transpose2d", dict(x=(2, 4, 5, 6), w=(4, 1, 3, 5), bias=False,
+                              kw=dict(padding=(1, 4), dilation=2, groups=2))),
+])
+def test_stride_one_same_width_matches_torch(op, cfg):
+    got, want = _run_both(op, cfg, np.float64)
+    _assert_match(got, want, rtol=1e-10, atol=1e-10)
 
 
 def test_layers_chain_on_channel_major_outputs():

@@ -131,3 +131,78 @@ def accumulate_windows(cols, shape, kernel, out_hw, stride, dilation):
         for q in range(kw):
             buf[offset_slice(p, q, out_hw, stride, dilation)] += cols[:, p, q]
     return buf
+
+
+# -- row-flat windows: stride 1 and a padding that keeps the width (Wo == W) ---------------------
+
+
+def keeps_width(stride, padding, kernel, dilation, in_w: int, out_w: int) -> bool:
+    """True for a stride-1 window whose left + right padding is exactly the kernel's reach, so
+    that the output is as wide as the input ('same' padding, e.g. 3x3 with padding 1): such
+    windows can use the row-flat layout below."""
+    (_, (left, right)), kw, dw = padding, kernel[1], dilation[1]
+    return tuple(stride) == (1, 1) and left + right == dw * (kw - 1) and in_w == out_w
+
+
+def row_flat_windows(xc, padding, kernel, out_rows: int, dilation):
+    """Window view ``[C, kh, kw, N, Ho * W]`` for a :func:`keeps_width` window, whose copy runs at
+    memory speed.
+
+    The image is padded only vertically, into a flat scratch buffer with ``left`` spare elements
+    before it and ``right`` after. Kernel offset (p, q) is then one constant shift
+    (p*dh rows, q*dw - left elements) of the whole flat image, so for each (c, p, q, n) the
+    Ho * W outputs are one contiguous run of memory; the strided view of :func:`windows` only has
+    runs of one row. Where a shifted row passes the left or right border it reads the end of the
+    neighbouring row instead of zero padding: :func:`clear_wrapped` zeroes those places."""
+    (top, bottom), (left, right) = padding
+    c, n, h, w = xc.shape
+    hp = h + top + bottom
+    xp = array_module(xc)
+    size = c * n * hp * w
+    flat = scratch("padded", (left + size + right,), xc.dtype, xp)
+    flat.fill(0)
+    flat[left:left + size].reshape(c, n, hp, w)[:, :, top:top + h] = xc
+    (kh, kw), (dh, dw), item = kernel, dilation, flat.itemsize
+    # element [c, p, q, n, t] is flat[left + (c*n + n)*hp*w + p*dh*w + q*dw - left + t]
+    return xp.lib.stride_tricks.as_strided(
+        flat,
+        shape=(c, kh, kw, n, out_rows * w),
+        strides=(n * hp * w * item, dh * w * item, dw * item, hp * w * item, item),
+        writeable=False,
+    )
+
+
+def clear_wrapped(cols, width: int, left: int, dilation_w: int):
+    """Zero, in a row-flat ``[C, kh, kw, N, Ho * W]`` array, the places whose column j + q*dw - left
+    falls outside [0, W): there the flat shift wrapped into the neighbouring row."""
+    rows = cols.reshape(*cols.shape[:4], -1, width)
+    for q in range(cols.shape[2]):
+        shift = q * dilation_w - left
+        if shift < 0:
+            rows[:, :, q, :, :, :-shift] = 0
+        elif shift > 0:
+            rows[:, :, q, :, :, width - shift:] = 0
+
+
+def accumulate_row_flat(cols, shape, padding, kernel, dilation):
+    """The adjoint of :func:`row_flat_windows` (col2im for a :func:`keeps_width` window): a new
+    vertically padded ``[C, N, Hp, W]`` buffer of ``shape`` with every element of ``cols``
+    ([C, kh, kw, N, Ho * W], changed in place: its wrapped places are cleared first) added where
+    the view reads it. One add of long contiguous runs per kernel offset."""
+    xp = array_module(cols)
+    (_, _), (left, right) = padding
+    (kh, kw), (dh, dw) = kernel, dilation
+    c, n, hp, w = shape
+    clear_wrapped(cols, w, left, dw)
+    size = c * n * hp * w
+    flat = xp.zeros(left + size + right, dtype=cols.dtype)
+    item = flat.itemsize
+    for p in range(kh):
+        for q in range(kw):
+            target = xp.lib.stride_tricks.as_strided(
+                flat[p * dh * w + q * dw:],
+                shape=(c, n, cols.shape[-1]),
+                strides=(n * hp * w * item, hp * w * item, item),
+            )
+            target += cols[:, p, q]
+    return flat[left:left + size].reshape(shape)

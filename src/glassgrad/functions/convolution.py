@@ -22,11 +22,15 @@ from glassgrad._backend import array_module
 from glassgrad.autograd.function import Function
 from glassgrad.functions._operands import promote
 from glassgrad.functions._windows import (
+    accumulate_row_flat,
     accumulate_windows,
     batched,
     channel_major,
+    clear_wrapped,
+    keeps_width,
     out_size,
     padded,
+    row_flat_windows,
     scratch,
     to_pair,
     windows,
@@ -46,17 +50,26 @@ def _im2col(x, geom: Geometry, kernel, out_hw):
     """The receptive fields of NCHW ``x`` as a contiguous ``[G, Cg*kh*kw, N*Ho*Wo]`` array.
 
     Layout choice: rows are (channel, kernel offset), columns (image, output pixel), so the copy
-    from the window view reads runs along image rows (contiguous when stride is 1), and the
-    product ``W @ cols`` gives the output channel-major ([O, N*Ho*Wo]) with no transpose copy.
+    from the window view reads runs along image rows, and the product ``W @ cols`` gives the
+    output channel-major ([O, N*Ho*Wo]) with no transpose copy. The matrix goes into a reused
+    buffer (see ``scratch``): it never leaves the op. Stride-1 'same' convolutions take the
+    row-flat view, whose copy moves whole images instead of single rows.
     """
-    buf = padded(channel_major(x), geom.padding)
-    view = windows(buf, kernel, out_hw, geom.stride, geom.dilation)
+    xp = array_module(x)
+    xc = channel_major(x)
+    (_, (left, _)), dw = geom.padding, geom.dilation[1]
+    row_flat = keeps_width(geom.stride, geom.padding, kernel, geom.dilation, x.shape[3], out_hw[1])
+    if row_flat:
+        view = row_flat_windows(xc, geom.padding, kernel, out_hw[0], geom.dilation)
+    else:
+        view = windows(padded(xc, geom.padding), kernel, out_hw, geom.stride, geom.dilation)
     if view.flags.c_contiguous:  # a 1x1 kernel over channel-major memory: no copy at all
         cols = view
-    else:  # the one real copy of im2col, into a reused buffer (see scratch)
-        xp = array_module(x)
+    else:  # the one real copy of im2col
         cols = scratch("cols", view.shape, view.dtype, xp)
         xp.copyto(cols, view)
+        if row_flat:
+            clear_wrapped(cols, x.shape[3], left, dw)
     g = geom.groups
     return cols.reshape(g, cols.shape[0] // g * kernel[0] * kernel[1], -1)
 
@@ -79,7 +92,7 @@ def _conv_transpose2d(gy, w, geom: Geometry, out_hw):
     """Array-level transposed convolution: the adjoint in x of ``_conv2d(x, w)``. ``gy`` is
     ``[N, O, Ho, Wo]``, ``w`` is ``[O, C/G, kh, kw]``, the output ``[N, C, *out_hw]``."""
     o, n, g = w.shape[0], gy.shape[0], geom.groups
-    kh, kw = w.shape[2:]
+    kernel = w.shape[2:]
     c = w.shape[1] * g
     gmat = channel_major(gy).reshape(g, o // g, -1)  # free when gy is channel-major in memory
     wmat = w.reshape(g, o // g, -1)
@@ -88,10 +101,14 @@ def _conv_transpose2d(gy, w, geom: Geometry, out_hw):
     xp.matmul(_grouped(wmat, g).swapaxes(-1, -2), _grouped(gmat, g), out=_grouped(cols, g))
     (top, bottom), (left, right) = geom.padding
     h, wd = out_hw
+    if keeps_width(geom.stride, geom.padding, kernel, geom.dilation, wd, gy.shape[3]):
+        buf = accumulate_row_flat(cols.reshape(c, *kernel, n, -1), (c, n, h + top + bottom, wd),
+                                  geom.padding, kernel, geom.dilation)
+        return channel_major(buf[:, :, top:top + h])
     buf = accumulate_windows(
-        cols.reshape(c, kh, kw, n, *gy.shape[2:]),
+        cols.reshape(c, *kernel, n, *gy.shape[2:]),
         (c, n, h + top + bottom, wd + left + right),
-        (kh, kw), gy.shape[2:], geom.stride, geom.dilation,
+        kernel, gy.shape[2:], geom.stride, geom.dilation,
     )
     return channel_major(buf[:, :, top:top + h, left:left + wd])
 
