@@ -106,8 +106,10 @@ def offset_slice(p: int, q: int, out_hw, stride, dilation):
 
 
 def windows(buf, kernel, out_hw, stride, dilation):
-    """Read-only strided view ``[C, kh, kw, N, Ho, Wo]`` of a channel-major buffer: element
-    ``[c, p, q, n, i, j]`` is ``buf[c, n, i*sh + p*dh, j*sw + q*dw]``. No data is copied."""
+    """Strided view ``[C, kh, kw, N, Ho, Wo]`` of a channel-major buffer: element
+    ``[c, p, q, n, i, j]`` is ``buf[c, n, i*sh + p*dh, j*sw + q*dw]``. No data is copied; the
+    view's elements share memory (a place is in several windows), so it is only ever read.
+    (``writeable=False`` would say so, but CuPy's ``as_strided`` does not take it.)"""
     xp = array_module(buf)
     (kh, kw), (ho, wo), (sh, sw), (dh, dw) = kernel, out_hw, stride, dilation
     c, n = buf.shape[:2]
@@ -116,7 +118,6 @@ def windows(buf, kernel, out_hw, stride, dilation):
         buf,
         shape=(c, kh, kw, n, ho, wo),
         strides=(s_c, s_h * dh, s_w * dw, s_n, s_h * sh, s_w * sw),
-        writeable=False,
     )
 
 
@@ -168,14 +169,13 @@ def row_flat_windows(xc, padding, kernel, out_rows: int, dilation):
         flat,
         shape=(c, kh, kw, n, out_rows * w),
         strides=(n * hp * w * item, dh * w * item, dw * item, hp * w * item, item),
-        writeable=False,
     )
 
 
 def clear_wrapped(cols, width: int, left: int, dilation_w: int):
     """Zero, in a row-flat ``[C, kh, kw, N, Ho * W]`` array, the places whose column j + q*dw - left
     falls outside [0, W): there the flat shift wrapped into the neighbouring row."""
-    rows = cols.reshape(*cols.shape[:4], -1, width)
+    rows = cols.reshape(*cols.shape[:4], cols.shape[4] // width, width)
     for q in range(cols.shape[2]):
         shift = q * dilation_w - left
         if shift < 0:

@@ -71,7 +71,19 @@ def _im2col(x, geom: Geometry, kernel, out_hw):
         if row_flat:
             clear_wrapped(cols, x.shape[3], left, dw)
     g = geom.groups
-    return cols.reshape(g, cols.shape[0] // g * kernel[0] * kernel[1], -1)
+    return cols.reshape(g, cols.shape[0] // g * kernel[0] * kernel[1], x.shape[0] * out_hw[0] * out_hw[1])
+
+
+def _weight_matrix(w, groups):
+    """``[O, C/G, kh, kw]`` weight as ``[G, O/G, C/G*kh*kw]``."""
+    return w.reshape(groups, w.shape[0] // groups, w[0].size)
+
+
+def _gy_matrix(gy, groups):
+    """Output gradient ``[N, O, Ho, Wo]`` as ``[G, O/G, N*Ho*Wo]`` (free when gy is channel-major
+    in memory, as the outputs of these ops and their gradients are)."""
+    n, o, ho, wo = gy.shape
+    return channel_major(gy).reshape(groups, o // groups, n * ho * wo)
 
 
 def _grouped(m, groups):
@@ -83,7 +95,7 @@ def _conv2d(x, w, geom: Geometry, out_hw):
     """Array-level convolution: NCHW ``x``, weight ``[O, C/G, kh, kw]``, output ``out_hw``."""
     o, n, g = w.shape[0], x.shape[0], geom.groups
     cols = _im2col(x, geom, w.shape[2:], out_hw)  # [G, K, M]
-    wmat = w.reshape(g, o // g, -1)  # [G, O/G, K]
+    wmat = _weight_matrix(w, g)  # [G, O/G, K]
     y = _grouped(wmat, g) @ _grouped(cols, g)  # [G, O/G, M]: one GEMM per group
     return channel_major(y.reshape(o, n, *out_hw))  # NCHW view of channel-major memory
 
@@ -94,16 +106,16 @@ def _conv_transpose2d(gy, w, geom: Geometry, out_hw):
     o, n, g = w.shape[0], gy.shape[0], geom.groups
     kernel = w.shape[2:]
     c = w.shape[1] * g
-    gmat = channel_major(gy).reshape(g, o // g, -1)  # free when gy is channel-major in memory
-    wmat = w.reshape(g, o // g, -1)
+    gmat = _gy_matrix(gy, g)
+    wmat = _weight_matrix(w, g)
     xp = array_module(gy)
     cols = scratch("cols", (g, wmat.shape[2], gmat.shape[2]), gy.dtype, xp)
     xp.matmul(_grouped(wmat, g).swapaxes(-1, -2), _grouped(gmat, g), out=_grouped(cols, g))
     (top, bottom), (left, right) = geom.padding
     h, wd = out_hw
     if keeps_width(geom.stride, geom.padding, kernel, geom.dilation, wd, gy.shape[3]):
-        buf = accumulate_row_flat(cols.reshape(c, *kernel, n, -1), (c, n, h + top + bottom, wd),
-                                  geom.padding, kernel, geom.dilation)
+        cols = cols.reshape(c, *kernel, n, gy.shape[2] * gy.shape[3])
+        buf = accumulate_row_flat(cols, (c, n, h + top + bottom, wd), geom.padding, kernel, geom.dilation)
         return channel_major(buf[:, :, top:top + h])
     buf = accumulate_windows(
         cols.reshape(c, *kernel, n, *gy.shape[2:]),
@@ -118,7 +130,7 @@ def _conv2d_grad_weight(x, gy, geom: Geometry, kernel):
     ``gW[o, c, p, q] = sum over n, i, j of gy[n, o, i, j] * xpad[n, c, i*s + p*d, j*s + q*d]``."""
     o, g = gy.shape[1], geom.groups
     cols = _im2col(x, geom, kernel, gy.shape[2:])  # [G, K, M]
-    gmat = channel_major(gy).reshape(g, o // g, -1)  # [G, O/G, M]
+    gmat = _gy_matrix(gy, g)  # [G, O/G, M]
     gw = _grouped(gmat, g) @ _grouped(cols, g).swapaxes(-1, -2)  # [G, O/G, K]
     return gw.reshape(o, x.shape[1] // g, *kernel)
 
