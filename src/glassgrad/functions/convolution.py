@@ -103,7 +103,7 @@ def _conv2d(x, w, geom: Geometry, out_hw):
 def _conv_transpose2d(gy, w, geom: Geometry, out_hw):
     """Array-level transposed convolution: the adjoint in x of ``_conv2d(x, w)``. ``gy`` is
     ``[N, O, Ho, Wo]``, ``w`` is ``[O, C/G, kh, kw]``, the output ``[N, C, *out_hw]``."""
-    o, n, g = w.shape[0], gy.shape[0], geom.groups
+    n, g = gy.shape[0], geom.groups
     kernel = w.shape[2:]
     c = w.shape[1] * g
     gmat = _gy_matrix(gy, g)
