@@ -12,6 +12,11 @@ other two, so gradients of any order come for free (see docs/cnn.md):
 with gradients  Conv2d -> (ConvTranspose2d(gy, w), Conv2dGradWeight(x, gy)),
 ConvTranspose2d -> (Conv2d(gy, w), Conv2dGradWeight(gy, g)) and
 Conv2dGradWeight -> (ConvTranspose2d(g, ggW), Conv2d(x, ggW)).
+
+Layouts (measured, see docs/cnn.md): the products are ``W @ cols``, ``W^T @ gy`` and
+``gy @ cols^T`` on channel-major ([C, N*H*W]) matrices; every other orientation timed (e.g.
+``cols^T @ W^T``, which gives NHWC) was as fast at best, and these need no transposed copies of
+the big matrices. float32 stays float32, so the BLAS runs sgemm.
 """
 
 from __future__ import annotations
