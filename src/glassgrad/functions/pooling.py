@@ -165,17 +165,15 @@ class AvgPool2d(Function):
         buf = padded(channel_major(x), self.win.padding, 0, self.win.buf_hw)
         acc = None
         for _, where in _offsets(self.win):
-            acc = buf[where].copy() if acc is None else _iadd(acc, buf[where])
+            if acc is None:
+                acc = buf[where].copy()
+            else:
+                acc += buf[where]
         acc /= self.divisor
         return channel_major(acc)
 
     def backward(self, gy):
         return AvgPool2dTranspose(self.win, self.divisor, self.in_shape)(gy)
-
-
-def _iadd(acc, v):
-    acc += v
-    return acc
 
 
 class AvgPool2dTranspose(Function):
