@@ -147,7 +147,53 @@ def make_tiny_op(library: str):
     return step
 
 
+def _cnn_case(layers, batch, in_shape, seed=2):
+    """Input and (weight, bias) arrays for a stack of Conv3x3-ReLU-MaxPool2 blocks."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((batch, *in_shape)).astype(np.float32)
+    params = []
+    for cin, cout in layers:
+        bound = 1 / np.sqrt(cin * 9)
+        w = rng.uniform(-bound, bound, (cout, cin, 3, 3)).astype(np.float32)
+        b = rng.uniform(-bound, bound, cout).astype(np.float32)
+        params.append((w, b))
+    return x, params
+
+
+def _make_cnn(layers, batch, in_shape, padding):
+    """Conv3x3-ReLU-MaxPool2 blocks with F.* functions on leaf tensors: forward, sum, backward."""
+
+    def make(library: str):
+        x_np, weights = _cnn_case(layers, batch, in_shape)
+        if library == "glassgrad":
+            import glassgrad as lib
+            import glassgrad.nn.functional as F
+        else:
+            import torch as lib
+            import torch.nn.functional as F
+        params = [(lib.tensor(w, requires_grad=True), lib.tensor(b, requires_grad=True)) for w, b in weights]
+        x = lib.tensor(x_np)
+
+        def step():
+            h = x
+            for w, b in params:
+                h = F.max_pool2d(F.relu(F.conv2d(h, w, b, padding=padding)), 2)
+            for w, b in params:
+                w.grad = b.grad = None
+            h.sum().backward()
+
+        return step
+
+    return make
+
+
 WORKLOADS: dict[str, Workload] = {
+    "cnn_mnist": Workload(
+        "Conv(1,32,3)-ReLU-MaxPool2-Conv(32,64,3)-ReLU-MaxPool2 on 64x1x28x28: forward + backward",
+        _make_cnn([(1, 32), (32, 64)], 64, (1, 28, 28), 0), 10),
+    "cnn_blocks64": Workload(
+        "3x [Conv3x3(pad 1)-ReLU-MaxPool2] 3->32->64->128 on 32x3x64x64: forward + backward",
+        _make_cnn([(3, 32), (32, 64), (64, 128)], 32, (3, 64, 64), 1), 2),
     "mlp_fwd_bwd": Workload("MLP 784-256-256-10, batch 64: forward + cross-entropy + backward",
                             make_mlp_forward_backward, 50),
     "mlp_adam_step": Workload("MLP 784-256-256-10, batch 64: a full training step with Adam",

@@ -42,7 +42,11 @@ class ReLU(Function):
         return array_module(x).maximum(x, 0)
 
     def backward(self, gy):
-        return gy * constant(self.inputs[0]._data > 0)
+        from glassgrad.functions.math import Mul
+
+        # Mul with the boolean mask as it is (NumPy multiplies float by bool): ``gy * mask``
+        # would first promote the mask to a float copy, an extra pass and a fresh full-size array
+        return Mul()(gy, constant(self.inputs[0]._data > 0))
 
 
 class LeakyReLU(Function):

@@ -14,6 +14,7 @@ from glassgrad.functions.activation import (
 )
 from glassgrad.functions.array import one_hot, pad
 from glassgrad.functions.connection import embedding, linear
+from glassgrad.functions.convolution import conv2d, conv_transpose2d
 from glassgrad.functions.loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -24,11 +25,22 @@ from glassgrad.functions.loss import (
 )
 from glassgrad.functions.noise import dropout
 from glassgrad.functions.normalization import batch_norm, layer_norm
+from glassgrad.functions.pooling import (
+    adaptive_avg_pool2d,
+    adaptive_max_pool2d,
+    avg_pool2d,
+    max_pool2d,
+)
 
 __all__ = [
+    "adaptive_avg_pool2d",
+    "adaptive_max_pool2d",
+    "avg_pool2d",
     "batch_norm",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "conv2d",
+    "conv_transpose2d",
     "cross_entropy",
     "dropout",
     "embedding",
@@ -40,6 +52,7 @@ __all__ = [
     "linear",
     "log_softmax",
     "logsigmoid",
+    "max_pool2d",
     "mse_loss",
     "nll_loss",
     "one_hot",

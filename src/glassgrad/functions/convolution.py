@@ -1,0 +1,322 @@
+"""2-D convolution and transposed convolution, by im2col and one matrix product per layer.
+
+A convolution is a matrix product once every receptive field is laid out as a column (im2col):
+with ``cols`` of shape ``[C*kh*kw, N*Ho*Wo]`` and the weight as ``[O, C*kh*kw]``, the output is
+``W @ cols``. Three bilinear ops share that machinery, and each one's backward is made of the
+other two, so gradients of any order come for free (see docs/cnn.md):
+
+- ``Conv2d(x, w)``:             y  = W @ im2col(x)
+- ``ConvTranspose2d(g, w)``:    y  = col2im(W^T @ g)        (the adjoint of Conv2d in x)
+- ``Conv2dGradWeight(x, g)``:   gW = g @ im2col(x)^T        (the adjoint of Conv2d in w)
+
+with gradients  Conv2d -> (ConvTranspose2d(gy, w), Conv2dGradWeight(x, gy)),
+ConvTranspose2d -> (Conv2d(gy, w), Conv2dGradWeight(gy, g)) and
+Conv2dGradWeight -> (ConvTranspose2d(g, ggW), Conv2d(x, ggW)).
+
+Layouts (measured, see docs/cnn.md): the products are ``W @ cols``, ``W^T @ gy`` and
+``gy @ cols^T`` on channel-major ([C, N*H*W]) matrices; every other orientation timed (e.g.
+``cols^T @ W^T``, which gives NHWC) was as fast at best, and these need no transposed copies of
+the big matrices. float32 stays float32, so the BLAS runs sgemm.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from glassgrad._backend import array_module
+from glassgrad.autograd.function import Function
+from glassgrad.functions._operands import promote
+from glassgrad.functions._windows import (
+    accumulate_row_flat,
+    accumulate_windows,
+    batched,
+    channel_major,
+    clear_wrapped,
+    keeps_width,
+    out_size,
+    padded,
+    row_flat_windows,
+    scratch,
+    to_pair,
+    windows,
+)
+
+
+class Geometry(NamedTuple):
+    """How windows are laid over an image: ``padding`` is ((top, bottom), (left, right))."""
+
+    stride: tuple[int, int]
+    padding: tuple[tuple[int, int], tuple[int, int]]
+    dilation: tuple[int, int]
+    groups: int
+
+
+def _im2col(x, geom: Geometry, kernel, out_hw):
+    """The receptive fields of NCHW ``x`` as a contiguous ``[G, Cg*kh*kw, N*Ho*Wo]`` array.
+
+    Layout choice: rows are (channel, kernel offset), columns (image, output pixel), so the copy
+    from the window view reads runs along image rows, and the product ``W @ cols`` gives the
+    output channel-major ([O, N*Ho*Wo]) with no transpose copy. The matrix goes into a reused
+    buffer (see ``scratch``): it never leaves the op. Stride-1 'same' convolutions take the
+    row-flat view, whose copy moves whole images instead of single rows.
+    """
+    xp = array_module(x)
+    xc = channel_major(x)
+    (_, (left, _)), dw = geom.padding, geom.dilation[1]
+    row_flat = keeps_width(geom.stride, geom.padding, kernel, geom.dilation, x.shape[3], out_hw[1])
+    if row_flat:
+        view = row_flat_windows(xc, geom.padding, kernel, out_hw[0], geom.dilation)
+    else:
+        view = windows(padded(xc, geom.padding), kernel, out_hw, geom.stride, geom.dilation)
+    if view.flags.c_contiguous:  # a 1x1 kernel over channel-major memory: no copy at all
+        cols = view
+    else:  # the one real copy of im2col
+        cols = scratch("cols", view.shape, view.dtype, xp)
+        xp.copyto(cols, view)
+        if row_flat:
+            clear_wrapped(cols, x.shape[3], left, dw)
+    g = geom.groups
+    return cols.reshape(g, cols.shape[0] // g * kernel[0] * kernel[1], x.shape[0] * out_hw[0] * out_hw[1])
+
+
+def _weight_matrix(w, groups):
+    """``[O, C/G, kh, kw]`` weight as ``[G, O/G, C/G*kh*kw]``."""
+    return w.reshape(groups, w.shape[0] // groups, w[0].size)
+
+
+def _gy_matrix(gy, groups):
+    """Output gradient ``[N, O, Ho, Wo]`` as ``[G, O/G, N*Ho*Wo]`` (free when gy is channel-major
+    in memory, as the outputs of these ops and their gradients are)."""
+    n, o, ho, wo = gy.shape
+    return channel_major(gy).reshape(groups, o // groups, n * ho * wo)
+
+
+def _grouped(m, groups):
+    """``[G, a, b]`` array as ``[a, b]`` when there is one group, so a plain 2-D GEMM runs."""
+    return m[0] if groups == 1 else m
+
+
+def _conv2d(x, w, geom: Geometry, out_hw):
+    """Array-level convolution: NCHW ``x``, weight ``[O, C/G, kh, kw]``, output ``out_hw``."""
+    o, n, g = w.shape[0], x.shape[0], geom.groups
+    cols = _im2col(x, geom, w.shape[2:], out_hw)  # [G, K, M]
+    wmat = _weight_matrix(w, g)  # [G, O/G, K]
+    y = _grouped(wmat, g) @ _grouped(cols, g)  # [G, O/G, M]: one GEMM per group
+    return channel_major(y.reshape(o, n, *out_hw))  # NCHW view of channel-major memory
+
+
+def _conv_transpose2d(gy, w, geom: Geometry, out_hw):
+    """Array-level transposed convolution: the adjoint in x of ``_conv2d(x, w)``. ``gy`` is
+    ``[N, O, Ho, Wo]``, ``w`` is ``[O, C/G, kh, kw]``, the output ``[N, C, *out_hw]``."""
+    n, g = gy.shape[0], geom.groups
+    kernel = w.shape[2:]
+    c = w.shape[1] * g
+    gmat = _gy_matrix(gy, g)
+    wmat = _weight_matrix(w, g)
+    xp = array_module(gy)
+    cols = scratch("cols", (g, wmat.shape[2], gmat.shape[2]), gy.dtype, xp)
+    xp.matmul(_grouped(wmat, g).swapaxes(-1, -2), _grouped(gmat, g), out=_grouped(cols, g))
+    (top, bottom), (left, right) = geom.padding
+    h, wd = out_hw
+    if keeps_width(geom.stride, geom.padding, kernel, geom.dilation, wd, gy.shape[3]):
+        cols = cols.reshape(c, *kernel, n, gy.shape[2] * gy.shape[3])
+        buf = accumulate_row_flat(cols, (c, n, h + top + bottom, wd), geom.padding, kernel, geom.dilation)
+        return channel_major(buf[:, :, top:top + h])
+    buf = accumulate_windows(
+        cols.reshape(c, *kernel, n, *gy.shape[2:]),
+        (c, n, h + top + bottom, wd + left + right),
+        kernel, gy.shape[2:], geom.stride, geom.dilation,
+    )
+    return channel_major(buf[:, :, top:top + h, left:left + wd])
+
+
+def _conv2d_grad_weight(x, gy, geom: Geometry, kernel):
+    """Array-level weight gradient of ``_conv2d``: the correlation of ``x`` with ``gy``,
+    ``gW[o, c, p, q] = sum over n, i, j of gy[n, o, i, j] * xpad[n, c, i*s + p*d, j*s + q*d]``."""
+    o, g = gy.shape[1], geom.groups
+    cols = _im2col(x, geom, kernel, gy.shape[2:])  # [G, K, M]
+    gmat = _gy_matrix(gy, g)  # [G, O/G, M]
+    gw = _grouped(gmat, g) @ _grouped(cols, g).swapaxes(-1, -2)  # [G, O/G, K]
+    return gw.reshape(o, x.shape[1] // g, *kernel)
+
+
+def _add_bias(y, b):
+    if b is not None:
+        y += b.reshape(1, -1, 1, 1)
+    return y
+
+
+def _bias_grad(gy):
+    return gy.sum((0, 2, 3))
+
+
+class Conv2d(Function):
+    """y = conv2d(x, w) + b, with x [N, C, H, W] and w [O, C/groups, kh, kw]."""
+
+    def __init__(self, geom: Geometry, out_hw):
+        self.geom, self.out_hw = geom, tuple(out_hw)
+
+    def forward(self, x, w, b=None):
+        return _add_bias(_conv2d(x, w, self.geom, self.out_hw), b)
+
+    def backward(self, gy):
+        x, w = self.inputs[:2]
+        need = self.needs_input_grad
+        gx = ConvTranspose2d(self.geom, x.shape[2:])(gy, w) if need[0] else None
+        gw = Conv2dGradWeight(self.geom, w.shape[2:])(x, gy) if need[1] else None
+        if len(need) == 2:
+            return gx, gw
+        return gx, gw, (_bias_grad(gy) if need[2] else None)
+
+
+class ConvTranspose2d(Function):
+    """y = conv_transpose2d(x, w) + b, with x [N, Cin, H, W] and w [Cin, Cout/groups, kh, kw]:
+    the adjoint of ``Conv2d`` with the same weight, which maps Cout channels to Cin."""
+
+    def __init__(self, geom: Geometry, out_hw):
+        self.geom, self.out_hw = geom, tuple(out_hw)
+
+    def forward(self, x, w, b=None):
+        return _add_bias(_conv_transpose2d(x, w, self.geom, self.out_hw), b)
+
+    def backward(self, gy):
+        x, w = self.inputs[:2]
+        need = self.needs_input_grad
+        gx = Conv2d(self.geom, x.shape[2:])(gy, w) if need[0] else None
+        gw = Conv2dGradWeight(self.geom, w.shape[2:])(gy, x) if need[1] else None
+        if len(need) == 2:
+            return gx, gw
+        return gx, gw, (_bias_grad(gy) if need[2] else None)
+
+
+class Conv2dGradWeight(Function):
+    """gW = the gradient of ``<conv2d(x, W), gy>`` with respect to W: bilinear in (x, gy)."""
+
+    def __init__(self, geom: Geometry, kernel):
+        self.geom, self.kernel = geom, tuple(kernel)
+
+    def forward(self, x, gy):
+        return _conv2d_grad_weight(x, gy, self.geom, self.kernel)
+
+    def backward(self, ggw):
+        x, gy = self.inputs
+        need = self.needs_input_grad
+        gx = ConvTranspose2d(self.geom, x.shape[2:])(gy, ggw) if need[0] else None
+        ggy = Conv2d(self.geom, gy.shape[2:])(x, ggw) if need[1] else None
+        return gx, ggy
+
+
+# -- argument checks ------------------------------------------------------------------------
+
+
+def _padding(padding, kernel, dilation, stride, op: str):
+    """((top, bottom), (left, right)) from an int, a pair, 'valid' or 'same'."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0, 0), (0, 0)
+        if padding != "same":
+            raise ValueError(f"{op}: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+        if stride != (1, 1):
+            raise ValueError(f"{op}: padding='same' is not supported for strided convolutions "
+                             f"(stride={stride})")
+        # total padding d*(k-1) per dim; an odd total puts the extra row/column at the end
+        totals = [d * (k - 1) for d, k in zip(dilation, kernel)]
+        return tuple((t // 2, t - t // 2) for t in totals)
+    ph, pw = to_pair(padding, "padding", op, 0)
+    return (ph, ph), (pw, pw)
+
+
+def _check_operands(op, x, w, weight_layout):
+    if x.ndim != 4:
+        raise RuntimeError(f"{op}: expected a 3-D (unbatched) or 4-D (batched) input [N, C, H, W], "
+                           f"got input of shape {tuple(x.shape)}")
+    if w.ndim != 4:
+        raise RuntimeError(f"{op}: expected a 4-D weight {weight_layout}, got weight of shape "
+                           f"{tuple(w.shape)}")
+    if not x.dtype.is_floating_point or not w.dtype.is_floating_point:
+        raise RuntimeError(f"{op}: expected floating point input and weight, got {x.dtype} and {w.dtype}")
+
+
+def _check_bias(op, b, channels, w):
+    if b is not None and (b.ndim != 1 or b.shape[0] != channels):
+        raise RuntimeError(f"{op}: expected a bias of shape ({channels},) for weight of shape "
+                           f"{tuple(w.shape)}, got bias of shape {tuple(b.shape)}")
+
+
+def _operands(x, w, b):
+    return promote(x, w) if b is None else promote(x, w, b)
+
+
+# -- public functions -----------------------------------------------------------------------
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1):
+    """2-D cross-correlation (PyTorch's conv2d) of ``x`` [N, C, H, W] with ``weight``
+    [O, C/groups, kh, kw]. ``padding`` is an int, a pair, 'valid' or 'same' (stride 1 only)."""
+    return batched(_conv2d_public, x, weight, bias, stride, padding, dilation, groups)
+
+
+def _conv2d_public(x, w, b, stride, padding, dilation, groups):
+    op = "conv2d"
+    _check_operands(op, x, w, "[out_channels, in_channels/groups, kh, kw]")
+    _check_bias(op, b, w.shape[0], w)
+    stride = to_pair(stride, "stride", op, 1)
+    dilation = to_pair(dilation, "dilation", op, 1)
+    kernel = w.shape[2:]
+    pads = _padding(padding, kernel, dilation, stride, op)
+    n, c, h, wd = x.shape
+    o = w.shape[0]
+    if not isinstance(groups, int) or groups < 1 or c % groups or o % groups:
+        raise RuntimeError(f"{op}: groups={groups} must be a positive int dividing both the input "
+                           f"channels ({c}) and the output channels ({o}); weight of shape {tuple(w.shape)}")
+    if w.shape[1] * groups != c:
+        raise RuntimeError(f"{op}: weight of shape {tuple(w.shape)} with groups={groups} expects an "
+                           f"input with {w.shape[1] * groups} channels, got input of shape {tuple(x.shape)}")
+    hp, wp = h + sum(pads[0]), wd + sum(pads[1])
+    ekh, ekw = (d * (k - 1) + 1 for d, k in zip(dilation, kernel))
+    if ekh > hp or ekw > wp:
+        raise RuntimeError(f"{op}: kernel of size {kernel[0]}x{kernel[1]} (spanning {ekh}x{ekw} with "
+                           f"dilation {dilation}) is larger than the padded input {hp}x{wp} (input of shape "
+                           f"{tuple(x.shape)}, padding {pads})")
+    geom = Geometry(stride, pads, dilation, groups)
+    out_hw = tuple(out_size(s, k, st, sum(p), d)
+                   for s, k, st, p, d in zip((h, wd), kernel, stride, pads, dilation))
+    return Conv2d(geom, out_hw)(*_operands(x, w, b))
+
+
+def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups: int = 1,
+                     dilation=1):
+    """Transposed 2-D convolution (PyTorch's conv_transpose2d), the gradient of conv2d with
+    respect to its input: ``x`` [N, Cin, H, W], ``weight`` [Cin, Cout/groups, kh, kw]; output
+    size ``(H - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1``."""
+    return batched(_conv_transpose2d_public, x, weight, bias, stride, padding, output_padding,
+                    groups, dilation)
+
+
+def _conv_transpose2d_public(x, w, b, stride, padding, output_padding, groups, dilation):
+    op = "conv_transpose2d"
+    _check_operands(op, x, w, "[in_channels, out_channels/groups, kh, kw]")
+    stride = to_pair(stride, "stride", op, 1)
+    dilation = to_pair(dilation, "dilation", op, 1)
+    ph, pw = to_pair(padding, "padding", op, 0)
+    oph, opw = to_pair(output_padding, "output_padding", op, 0)
+    if not (oph < stride[0] or oph < dilation[0]) or not (opw < stride[1] or opw < dilation[1]):
+        raise ValueError(f"{op}: output_padding {(oph, opw)} must be smaller than either stride "
+                         f"{stride} or dilation {dilation}")
+    n, cin, h, wd = x.shape
+    if not isinstance(groups, int) or groups < 1 or w.shape[0] % groups:
+        raise RuntimeError(f"{op}: groups={groups} must be a positive int dividing the input "
+                           f"channels of weight of shape {tuple(w.shape)}")
+    if w.shape[0] != cin:
+        raise RuntimeError(f"{op}: weight of shape {tuple(w.shape)} expects an input with "
+                           f"{w.shape[0]} channels, got input of shape {tuple(x.shape)}")
+    cout = w.shape[1] * groups
+    _check_bias(op, b, cout, w)
+    kernel = w.shape[2:]
+    out_hw = tuple((s - 1) * st - 2 * p + d * (k - 1) + op_ + 1
+                   for s, st, p, d, k, op_ in zip((h, wd), stride, (ph, pw), dilation, kernel, (oph, opw)))
+    if min(out_hw) < 1:
+        raise RuntimeError(f"{op}: output size {out_hw} is too small (input of shape {tuple(x.shape)}, "
+                           f"weight of shape {tuple(w.shape)}, stride {stride}, padding {(ph, pw)})")
+    geom = Geometry(stride, ((ph, ph), (pw, pw)), dilation, groups)
+    return ConvTranspose2d(geom, out_hw)(*_operands(x, w, b))
