@@ -6,10 +6,11 @@ The network is a one-hidden-layer MLP (100 ReLUs) trained with cross-entropy and
   so an epoch with batch 1000 takes much less time than an epoch with batch 1. The lecture adds
   that on a GPU the time *per update* barely grows up to a batch of about 1000 (the GPU works on
   the examples in parallel); on a CPU it does not hold: an update on 1000 images costs several
-  times an update on one (here it is the fixed overhead of an update that stays constant up to
-  a batch of ~100, and beyond that the arithmetic grows with the batch).
+  times an update on one. Only the fixed overhead of an update keeps the time flat up to a batch
+  of ~100; beyond that the arithmetic grows with the batch. (Timed on one core, BLAS limited to
+  one thread, so that the numbers are reproducible on a shared machine.)
 - Small batches optimize and generalize better: with the same number of epochs and each batch
-  size at its best learning rate from one grid (chosen by training loss), batch 32 ends with a
+  size at its best learning rate from a small grid (chosen by training loss), batch 32 ends with a
   higher training and test accuracy than a batch of 10% of the data (Keskar et al.'s "large").
 - Small batches give noisy updates: the per-update loss of batch 8 jumps about, the full-batch
   loss falls smoothly (the spread of loss differences between updates, measured).
@@ -28,6 +29,7 @@ import numpy as np
 import glassgrad as gg
 import glassgrad.nn as nn
 import glassgrad.nn.functional as F
+from glassgrad.labs._blas import one_blas_thread
 from glassgrad.labs._digit_data import load_digit_data
 from glassgrad.labs._lab import Lab, LabContext
 from glassgrad.utils.data import DataLoader, TensorDataset
@@ -67,17 +69,17 @@ def evaluate(model: nn.Module, x: gg.Tensor, y: gg.Tensor) -> tuple[float, float
 def time_batch_size(x: gg.Tensor, y: gg.Tensor, batch: int, max_timed: int, seed: int) -> dict:
     """Time updates with batch size ``batch`` on (x, y).
 
-    Runs whole epochs until at least 3 updates (and all of one epoch) are timed, or ``max_timed``
-    updates. Time per update: the median of the individual updates. Time per epoch: the median of
-    the whole epochs run (data loading included); if not even one epoch fits in ``max_timed``
-    updates, it is estimated as time per update x updates per epoch (``epoch_measured`` False).
+    Runs whole epochs until 3 epochs (and at least 3 updates) are timed, or ``max_timed`` updates.
+    Time per update: the median of the individual updates. Time per epoch: the median of the whole
+    epochs run (data loading included); if not even one epoch fits in ``max_timed`` updates, it is
+    estimated as time per update x updates per epoch (``epoch_measured`` False).
     """
     model = mlp(x.shape[1])
     opt = gg.optim.SGD(model.parameters(), lr=0.01)
     batches = loader(x, y, batch, seed)
     update(model, opt, x[:batch], y[:batch])  # warm-up: first-call allocations are not timed
     per_update, per_epoch = [], []
-    while len(per_update) < 3 or (not per_epoch and len(per_update) < max_timed):
+    while len(per_update) < 3 or (len(per_epoch) < 3 and len(per_update) < max_timed):
         start = time.perf_counter()
         for i, (xb, yb) in enumerate(batches):
             t = time.perf_counter()
@@ -94,7 +96,7 @@ def time_batch_size(x: gg.Tensor, y: gg.Tensor, batch: int, max_timed: int, seed
             "epoch_measured": measured, "timed_updates": len(per_update)}
 
 
-def timing_part(ctx: LabContext, x: gg.Tensor, y: gg.Tensor) -> None:
+def timing_part(ctx: LabContext, x: gg.Tensor, y: gg.Tensor, limited: bool) -> None:
     import matplotlib.pyplot as plt
     from matplotlib.ticker import NullFormatter, ScalarFormatter
 
@@ -110,7 +112,8 @@ def timing_part(ctx: LabContext, x: gg.Tensor, y: gg.Tensor) -> None:
         note = "" if r["epoch_measured"] else " (estimated: updates x time per update)"
         table.append(f"| {r['batch']:,}{' (full)' if r['batch'] == n else ''} | {r['updates_per_epoch']:,} | "
                      f"{1e3 * r['update_s']:.2f} ms | {r['epoch_s']:.3f} s{note} |")
-    ctx.write(f"**(a) Time per update and per epoch**, {n:,} training images, one CPU process:\n\n" + "\n".join(table))
+    cores = "one CPU core (the BLAS library limited to one thread)" if limited else "the CPU"
+    ctx.write(f"**(a) Time per update and per epoch**, {n:,} training images, on {cores}:\n\n" + "\n".join(table))
 
     big = 1000 if 1000 in by else sizes[-2]
     grow = by[big]["update_s"] / by[1]["update_s"]
@@ -131,7 +134,8 @@ def timing_part(ctx: LabContext, x: gg.Tensor, y: gg.Tensor) -> None:
     flat = by[100]["update_s"] / by[1]["update_s"] if 100 in by else float("nan")
     ctx.write(
         f"The lecture's observation that the time per update barely grows up to a batch of about 1000 is a "
-        f"property of a GPU, which processes the examples of a batch in parallel. On this CPU an update on "
+        f"property of a GPU, which processes the examples of a batch in parallel (more CPU cores help a "
+        f"little in the same way). On {'one CPU core' if limited else 'this CPU'} an update on "
         f"{big} images costs {grow:.0f}x an update on one. What a CPU shares with the GPU, on a smaller scale, "
         f"is the flat start: up to a batch of 100 the fixed cost of an update (Python, the autograd graph, "
         f"small-array overheads) dominates, and batch 100 costs only {flat:.1f}x batch 1. Beyond that the "
@@ -142,7 +146,7 @@ def timing_part(ctx: LabContext, x: gg.Tensor, y: gg.Tensor) -> None:
     b = np.array(sizes)
     ax1.plot(b, [1e3 * by[s]["update_s"] for s in sizes], "o-")
     ax1.set(xscale="log", yscale="log", xlabel="batch size", ylabel="ms per update",
-            title="Time for one update (CPU)")
+            title=f"Time for one update ({'one CPU core' if limited else 'CPU'})")
     ax2.plot(b, [by[s]["epoch_s"] for s in sizes], "o-", color="tab:red")
     estimated = [s for s in sizes if not by[s]["epoch_measured"]]
     if estimated:
@@ -423,10 +427,11 @@ def run(ctx: LabContext) -> None:
     x, y = gg.tensor(data.x_train[:n_train]), gg.tensor(data.y_train[:n_train])
     x_test, y_test = gg.tensor(data.x_test), gg.tensor(data.y_test)
 
-    timing_part(ctx, x, y)
-    batch_size_part(ctx, x, y, x_test, y_test, data.name)
-    noise_part(ctx, x, y)
-    momentum_part(ctx, x, y, data.name)
+    with one_blas_thread() as limited:  # reproducible timings, and no thread contention on a busy machine
+        timing_part(ctx, x, y, limited)
+        batch_size_part(ctx, x, y, x_test, y_test, data.name)
+        noise_part(ctx, x, y)
+        momentum_part(ctx, x, y, data.name)
 
 
 LAB = Lab(
