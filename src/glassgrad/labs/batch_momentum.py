@@ -96,9 +96,17 @@ def time_batch_size(x: gg.Tensor, y: gg.Tensor, batch: int, max_timed: int, seed
             "epoch_measured": measured, "timed_updates": len(per_update)}
 
 
+def _one_two_five(value: float, _pos) -> str:
+    """A log axis's tick label: the number at 1, 2 and 5 times a power of ten, else nothing."""
+    if value <= 0:
+        return ""
+    leading = round(value / 10 ** np.floor(np.log10(value)))
+    return f"{value:g}" if leading in (1, 2, 5) else ""
+
+
 def timing_part(ctx: LabContext, x: gg.Tensor, y: gg.Tensor, limited: bool) -> None:
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import NullFormatter, ScalarFormatter
+    from matplotlib.ticker import FuncFormatter
 
     n = len(y)
     sizes = [b for b in (1, 10, 100, 1000) if b < n] + [n]
@@ -155,9 +163,9 @@ def timing_part(ctx: LabContext, x: gg.Tensor, y: gg.Tensor, limited: bool) -> N
         ax2.legend(fontsize=8)
     ax2.set(xscale="log", yscale="log", xlabel="batch size", ylabel="seconds per epoch",
             title=f"Time for one epoch ({n:,} images)")
-    for ax in (ax1, ax2):
-        ax.yaxis.set_major_formatter(ScalarFormatter())
-        ax.yaxis.set_minor_formatter(NullFormatter())
+    for ax in (ax1, ax2):  # plain numbers at 1, 2, 5 x powers of ten
+        ax.yaxis.set_major_formatter(FuncFormatter(_one_two_five))
+        ax.yaxis.set_minor_formatter(FuncFormatter(_one_two_five))
     fig.suptitle("Larger batch: each update costs more on a CPU, but an epoch needs far fewer updates")
     ctx.figure("time_vs_batch_size", fig)
 
