@@ -13,7 +13,9 @@ from glassgrad.labs._lab import Claim, Lab, LabContext, LabResult, run_lab
 
 # module names, in the course's order; each defines LAB
 _LAB_MODULES: list[str] = [
+    "batch_momentum",
     "adaptive_lr",
+    "classification_loss",
 ]
 
 
