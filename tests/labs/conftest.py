@@ -1,21 +1,16 @@
 """Set-up for the labs' tests: the labs read the real MNIST, located as in tests/conftest.py."""
 
-from pathlib import Path
-
 import pytest
 
-# where tests/conftest.py looks (next to the main checkout), then the shared copy for a worktree elsewhere
-_MNIST_CANDIDATES = (Path(__file__).resolve().parents[3] / "shared" / "data" / "mnist",
-                     Path("/work/shared/data/mnist"))
+from tests.conftest import MNIST_DIR
 
 
 @pytest.fixture
 def real_mnist(monkeypatch):
     """Point GLASSGRAD_DATA at the real MNIST when it is on this machine (else the lab finds its own)."""
-    for folder in _MNIST_CANDIDATES:
-        if (folder / "train-images-idx3-ubyte.gz").is_file():
-            monkeypatch.setenv("GLASSGRAD_DATA", str(folder))
-            return folder
+    if (MNIST_DIR / "train-images-idx3-ubyte.gz").is_file():
+        monkeypatch.setenv("GLASSGRAD_DATA", str(MNIST_DIR))
+        return MNIST_DIR
     return None
 
 
