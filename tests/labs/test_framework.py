@@ -58,3 +58,13 @@ def test_course_report_embeds_figures_and_lists_failures(tmp_path):
     assert "![loss_curve.png](toy/loss_curve.png)" in md
     summary = json.loads((tmp_path / "results.json").read_text())
     assert summary["claims_held"] == 1 and summary["claims_total"] == 2
+
+
+def test_pipes_in_claims_do_not_break_markdown_tables(tmp_path):
+    def run(ctx):
+        ctx.claim("median |error| is small", "|e| = 0.2", True)
+
+    r = run_lab(Lab("pipes", "Lecture 0", "Pipes", "pipes", run), tmp_path / "pipes", progress=False)
+    write_course_report([r], tmp_path)
+    row = [line for line in (tmp_path / "report.md").read_text().splitlines() if "median" in line][0]
+    assert row.count("|") - row.count("\\|") == 5  # four cells: lecture, claim, measured, holds

@@ -20,6 +20,11 @@ def _claims_rows(results: list[LabResult]):
             yield r, None
 
 
+def _cell(text: str) -> str:
+    """Text for a Markdown table cell: a literal | would end the cell."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
 def lab_markdown(r: LabResult, figure_prefix: str = "") -> str:
     """A lab's report section in Markdown; figures linked as ``figure_prefix`` + file name."""
     lines = [f"## {r.lecture}: {r.title}", ""]
@@ -30,7 +35,7 @@ def lab_markdown(r: LabResult, figure_prefix: str = "") -> str:
     if r.claims:
         lines += ["| claim | measured | holds |", "| --- | --- | --- |"]
         for c in r.claims:
-            lines.append(f"| {c.text} | {c.measured} | {'yes' if c.holds else '**NO**'} |")
+            lines.append(f"| {_cell(c.text)} | {_cell(c.measured)} | {'yes' if c.holds else '**NO**'} |")
         lines.append("")
     for paragraph in r.text:
         lines += [paragraph, ""]
@@ -54,7 +59,7 @@ def write_course_report(results: list[LabResult], out_dir: Path, title: str = "g
         if c is None:
             md.append(f"| {r.lecture} | lab `{r.name}` failed | - | **NO** |")
         else:
-            md.append(f"| {r.lecture} | {c.text} | {c.measured} | {'yes' if c.holds else '**NO**'} |")
+            md.append(f"| {r.lecture} | {_cell(c.text)} | {_cell(c.measured)} | {'yes' if c.holds else '**NO**'} |")
     md.append("")
     for r in results:
         md += [lab_markdown(r, figure_prefix=f"{r.name}/"), ""]
