@@ -58,3 +58,13 @@ def test_course_report_embeds_figures_and_lists_failures(tmp_path):
     assert "![loss_curve.png](toy/loss_curve.png)" in md
     summary = json.loads((tmp_path / "results.json").read_text())
     assert summary["claims_held"] == 1 and summary["claims_total"] == 2
+
+
+def test_single_threaded_blas_limits_blas_threads():
+    from threadpoolctl import threadpool_info
+
+    from glassgrad.labs._lab import single_threaded_blas
+
+    with single_threaded_blas():
+        blas = [p for p in threadpool_info() if p["user_api"] == "blas"]
+        assert blas and all(p["num_threads"] == 1 for p in blas)
