@@ -13,6 +13,8 @@ from glassgrad.labs._lab import Claim, Lab, LabContext, LabResult, run_lab
 
 # module names, in the course's order; each defines LAB
 _LAB_MODULES: list[str] = [
+    "strategy",
+    "critical_points",
     "adaptive_lr",
 ]
 
