@@ -28,8 +28,8 @@ HIDDEN = 128
 N_POINTS = 100  # x on an even grid over [-1, 1]
 GRAD_TOL = 1e-3  # the homework's "the gradient is zero"
 EIG_TOL = 1e-6  # |eigenvalue| below this counts as zero (flat direction)
-ADAM_STEPS = 6000
-ADAM_LR = 5e-3
+ADAM_STEPS = 8000
+ADAM_LR = 3e-3
 GRAD_NORM_STEPS = 200
 GRAD_NORM_LR = 1e-5
 
@@ -230,10 +230,13 @@ def homework(ctx: LabContext) -> None:
         f"{negatives.min()} to {negatives.max()} of {n_params}",
         ratios.max() < 1 and negatives.min() >= 1 and all(p["verdict"] == "saddle point" for p in critical),
     )
+    above = float((ratios > 0.6).mean())
     ctx.claim(
-        "The minimum ratio (share of positive eigenvalues) of trained networks is rarely above about 0.6",
-        f"largest of {len(critical)} critical points: {ratios.max():.3f} (mean {ratios.mean():.3f})",
-        ratios.max() <= 0.6,
+        "The minimum ratio (share of positive eigenvalues) of trained networks is rarely above about 0.6 "
+        "(here: for at most 10% of the critical points)",
+        f"{100 * above:.0f}% of {len(critical)} critical points above 0.6; largest {ratios.max():.3f}, "
+        f"mean {ratios.mean():.3f}",
+        above <= 0.1,
     )
 
     # Does the loss really go down along the most negative eigenvector, as at the worked example's saddle?
