@@ -68,3 +68,13 @@ def test_pipes_in_claims_do_not_break_markdown_tables(tmp_path):
     write_course_report([r], tmp_path)
     row = [line for line in (tmp_path / "report.md").read_text().splitlines() if "median" in line][0]
     assert row.count("|") - row.count("\\|") == 5  # four cells: lecture, claim, measured, holds
+
+
+def test_single_threaded_blas_limits_blas_threads():
+    from threadpoolctl import threadpool_info
+
+    from glassgrad.labs._blas import one_blas_thread
+
+    with one_blas_thread():
+        blas = [p for p in threadpool_info() if p["user_api"] == "blas"]
+        assert blas and all(p["num_threads"] == 1 for p in blas)

@@ -15,6 +15,8 @@ from glassgrad.labs._lab import Claim, Lab, LabContext, LabResult, run_lab
 _LAB_MODULES: list[str] = [
     "regression",
     "piecewise",
+    "strategy",
+    "critical_points",
     "batch_momentum",
     "adaptive_lr",
     "classification_loss",
