@@ -67,7 +67,7 @@ def _channels_first(a):
     """[N, H, W(, C)] to a new contiguous [N, C, H, W], uint8 scaled to float32 in [0, 1]."""
     a = a[:, None] if a.ndim == 3 else a.transpose(0, 3, 1, 2)
     if a.dtype == np.uint8:
-        return np.multiply(a, np.float32(1 / 255), dtype=np.float32)  # one pass, no float64 copy
+        return np.divide(a, np.float32(255), dtype=np.float32)  # one pass, no float64 copy
     return np.ascontiguousarray(a)
 
 
@@ -266,8 +266,8 @@ def _affine(b, angle, translate, scale, shear, interpolation, fill, center):
     c = np.array([cx, cy], dtype=np.float64)
     # output = c + t + A (input - c), so input = c + A^-1 (output - c - t)
     inverse = np.linalg.inv(_forward_matrices(angle, scale, shx, shy))
-    offset = c - inverse @ (c + np.stack([tx, ty], -1))[:, :, None]
-    return _warp(b, inverse, offset[:, :, 0], interpolation, fill)
+    offset = c - (inverse @ (c + np.stack([tx, ty], -1))[:, :, None])[:, :, 0]  # [N, 2]
+    return _warp(b, inverse, offset, interpolation, fill)
 
 
 def affine(img, angle: float, translate=(0, 0), scale: float = 1.0, shear=(0.0, 0.0),
