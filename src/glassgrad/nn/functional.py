@@ -23,7 +23,7 @@ from glassgrad.functions.loss import (
     mse_loss,
     nll_loss,
 )
-from glassgrad.functions.noise import dropout
+from glassgrad.functions.noise import dropout, dropout2d
 from glassgrad.functions.normalization import batch_norm, layer_norm
 from glassgrad.functions.pooling import (
     adaptive_avg_pool2d,
@@ -43,6 +43,7 @@ __all__ = [
     "conv_transpose2d",
     "cross_entropy",
     "dropout",
+    "dropout2d",
     "embedding",
     "gelu",
     "hardsigmoid",

@@ -12,9 +12,10 @@ from glassgrad.nn.modules.activation import (
     Softplus,
     Tanh,
 )
-from glassgrad.nn.modules.batchnorm import BatchNorm1d
+from glassgrad.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d
 from glassgrad.nn.modules.container import ModuleDict, ModuleList, Sequential
-from glassgrad.nn.modules.dropout import Dropout
+from glassgrad.nn.modules.conv import Conv2d, ConvTranspose2d
+from glassgrad.nn.modules.dropout import Dropout, Dropout2d
 from glassgrad.nn.modules.flatten import Flatten, Unflatten
 from glassgrad.nn.modules.linear import Identity, Linear
 from glassgrad.nn.modules.loss import (
@@ -27,14 +28,22 @@ from glassgrad.nn.modules.loss import (
 )
 from glassgrad.nn.modules.module import Module
 from glassgrad.nn.modules.normalization import LayerNorm
+from glassgrad.nn.modules.pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d
 from glassgrad.nn.modules.sparse import Embedding
 
 __all__ = [
+    "AdaptiveAvgPool2d",
+    "AdaptiveMaxPool2d",
+    "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
+    "BatchNorm2d",
+    "Conv2d",
+    "ConvTranspose2d",
     "CrossEntropyLoss",
     "Dropout",
+    "Dropout2d",
     "Embedding",
     "Flatten",
     "GELU",
@@ -47,6 +56,7 @@ __all__ = [
     "LogSigmoid",
     "LogSoftmax",
     "MSELoss",
+    "MaxPool2d",
     "Module",
     "ModuleDict",
     "ModuleList",

@@ -111,3 +111,10 @@ class BatchNorm1d(_BatchNorm):
     """Batch norm of (N, C) features or (N, C, L) sequences, per channel C."""
 
     _accepted_ndims = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch norm of images [N, C, H, W]: per channel C, the statistics are taken over the batch
+    and every pixel (N * H * W values), so each feature map is normalized as a whole."""
+
+    _accepted_ndims = (4,)

@@ -1,8 +1,8 @@
-"""Dropout: a regularizer that zeroes random elements during training only."""
+"""Dropout: regularizers that zero random elements (or whole channels) during training only."""
 
 from __future__ import annotations
 
-from glassgrad.functions.noise import dropout
+from glassgrad.functions.noise import _check_p, dropout, dropout2d
 from glassgrad.nn.modules.module import Module
 
 
@@ -12,8 +12,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, inplace: bool = False):
         super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        _check_p(p)
         self.p, self.inplace = p, inplace
 
     def forward(self, input):
@@ -21,3 +20,11 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout2d(Dropout):
+    """In training mode, zero each channel (a whole feature map of an [N, C, H, W] input) with
+    probability ``p`` and scale the others by 1 / (1 - p); in eval mode, return the input."""
+
+    def forward(self, input):
+        return dropout2d(input, self.p, self.training)

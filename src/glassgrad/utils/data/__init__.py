@@ -14,6 +14,7 @@ from glassgrad.utils.data.dataset import (
     Dataset,
     Subset,
     TensorDataset,
+    TransformDataset,
     random_split,
 )
 from glassgrad.utils.data.kfold import KFold
@@ -37,6 +38,7 @@ __all__ = [
     "Subset",
     "SubsetRandomSampler",
     "TensorDataset",
+    "TransformDataset",
     "default_collate",
     "default_convert",
     "random_split",

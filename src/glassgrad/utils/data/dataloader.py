@@ -15,13 +15,14 @@ import numpy as np
 from glassgrad._random import Generator
 from glassgrad.utils.data._checks import generator_or_default, non_negative_int, positive_int
 from glassgrad.utils.data.collate import default_collate, default_convert
-from glassgrad.utils.data.dataset import Subset, TensorDataset
+from glassgrad.utils.data.dataset import Subset, TensorDataset, TransformDataset
 from glassgrad.utils.data.sampler import BatchSampler, RandomSampler, SequentialSampler
 
 
 def _batch_fetcher(dataset) -> Callable[[np.ndarray], list] | None:
     """A function from an int64 index array to the collated batch, for datasets that can take a
-    whole batch at once (TensorDataset and Subsets of it, unless a subclass changes __getitem__);
+    whole batch at once (TensorDataset, Subsets of it and TransformDatasets of those whose
+    transforms have a ``batch`` method, unless a subclass changes __getitem__);
     None for any other dataset."""
     if isinstance(dataset, TensorDataset) and type(dataset).__getitem__ is TensorDataset.__getitem__:
         return dataset.fetch_batch
@@ -30,6 +31,11 @@ def _batch_fetcher(dataset) -> Callable[[np.ndarray], list] | None:
         if inner is not None:
             to_inner = np.asarray(dataset.indices, dtype=np.int64)
             return lambda indices: inner(to_inner[indices])
+    if isinstance(dataset, TransformDataset) and type(dataset).__getitem__ is TransformDataset.__getitem__ \
+            and dataset.transforms_batches():
+        inner = _batch_fetcher(dataset.dataset)
+        if inner is not None:
+            return lambda indices: dataset.transform_batch(inner(indices))
     return None
 
 

@@ -90,6 +90,47 @@ class Subset(Dataset):
         return len(self.indices)
 
 
+class TransformDataset(Dataset):
+    """``dataset`` with ``transform`` applied to each sample's input (the first field of a tuple
+    sample, or the whole sample) and ``target_transform`` to its target (the second field), as
+    they are read: e.g. augmentation of in-memory data,
+    ``TransformDataset(TensorDataset(x, y), T.RandomCrop(28, padding=2))``.
+
+    When the DataLoader can take whole batches from ``dataset`` (a TensorDataset) and the
+    transforms have a ``batch`` method (glassgrad's do), each batch is transformed at once, one
+    random draw per sample, instead of sample by sample."""
+
+    def __init__(self, dataset, transform=None, target_transform=None):
+        self.dataset, self.transform, self.target_transform = dataset, transform, target_transform
+
+    def __len__(self) -> int:
+        return sized_length(self.dataset, "TransformDataset")
+
+    def __getitem__(self, index):
+        sample = self.dataset[index]
+        if not isinstance(sample, (tuple, list)):
+            return self.transform(sample) if self.transform is not None else sample
+        fields = list(sample)
+        if self.transform is not None:
+            fields[0] = self.transform(fields[0])
+        if self.target_transform is not None and len(fields) > 1:
+            fields[1] = self.target_transform(fields[1])
+        return tuple(fields)
+
+    def transforms_batches(self) -> bool:
+        """True when both transforms (those given) can transform a whole batch."""
+        return all(t is None or hasattr(t, "batch") for t in (self.transform, self.target_transform))
+
+    def transform_batch(self, batch: list) -> list:
+        """A collated batch (a list of fields) with each transform's ``batch`` applied."""
+        batch = list(batch)
+        if self.transform is not None:
+            batch[0] = self.transform.batch(batch[0])
+        if self.target_transform is not None and len(batch) > 1:
+            batch[1] = self.target_transform.batch(batch[1])
+        return batch
+
+
 class ConcatDataset(Dataset):
     """Datasets one after the other: index ``i`` falls in the first dataset whose cumulative
     length exceeds it."""
