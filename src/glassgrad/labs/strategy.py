@@ -6,8 +6,9 @@ first, then at the test loss.
   than a 5-layer one trained the same way, although it can compute everything the 5-layer one
   computes (its extra layers as identities). The lecture's example: 56 vs 20 layers.
 - Overfitting, caught by a validation set split from the training data: a big network trained
-  long on little data drives its training loss to ~0 while its validation loss rises; early
-  stopping (keeping the epoch with the best validation loss) gives a better model.
+  long on little data, 30% of whose labels were flipped at random (label noise, so that even the
+  8x8 digits overfit plainly), drives its training loss to ~0 while its validation loss rises;
+  early stopping (keeping the epoch with the best validation loss) gives a better model.
 - Model selection by N-fold cross validation: among models of increasing complexity (linear
   predictors of tomorrow from the past k days, the model of lectures 1-2), 5-fold cross
   validation on the training data picks one whose test error is close to the best.
@@ -185,12 +186,26 @@ def optimization_issue(ctx: LabContext, data: Digits) -> None:
 # ---------------------------------------------------------------- (b) overfitting and early stopping
 
 
+NOISE = 0.3  # the fraction of the training data's labels replaced by a different, random digit
+
+
+def flip_labels(y: np.ndarray, fraction: float, generator: gg.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A copy of the labels ``y`` in which a random ``fraction`` of them is changed to another digit
+    (uniformly among the other nine), and the mask of the changed ones."""
+    flipped = generator.bernoulli(fraction, (len(y),))
+    shift = generator.integers(1, 10, (len(y),))
+    return np.where(flipped, (y + shift) % 10, y).astype(y.dtype), flipped
+
+
 def overfitting(ctx: LabContext, data: Digits) -> None:
     import matplotlib.pyplot as plt
 
-    n, epochs, width, patience = ctx.size(800, 2000), ctx.size(40, 60), ctx.size(256, 512), 5
+    n, epochs, width, patience = ctx.size(800, 2000), 60, ctx.size(256, 512), 5
     gen = gg.Generator(ctx.seed + 2)
-    x_raw, y_raw = data.subset(n, gen)
+    x_raw, y_true = data.subset(n, gen)
+    # Label noise makes the overfitting plain on any digits: a big network memorizes the flipped labels
+    # too, and what it learns from them is wrong on new images (without noise the 8x8 digits barely overfit).
+    y_raw, flipped = flip_labels(y_true, NOISE, gen)
     scale = standardizer(x_raw)
     dataset = TensorDataset(scale(x_raw), gg.tensor(y_raw))
     # half of the little data set validates: a smaller validation set would make its loss too noisy
@@ -199,8 +214,8 @@ def overfitting(ctx: LabContext, data: Digits) -> None:
     test_loader = DataLoader(TensorDataset(x_test, y_test), batch_size=2048)
 
     def train(patience: int | None):
-        """The same run (same initial weights, same batches) for ``epochs`` epochs or until early
-        stopping; fit ends with the weights of the best validation epoch. Also returns the test
+        """The same run (same initial weights, same batches) for ``epochs`` epochs, or until early
+        stopping, which ends with the weights of the best validation epoch. Also returns the test
         loss and accuracy after each epoch."""
         gg.manual_seed(ctx.seed)
         model = nn.Sequential(nn.Linear(x_raw.shape[1], width), nn.ReLU(), nn.Linear(width, width), nn.ReLU(),
@@ -209,13 +224,17 @@ def overfitting(ctx: LabContext, data: Digits) -> None:
         history = gg.train.fit(
             model, gg.optim.Adam(model.parameters(), lr=1e-3), F.cross_entropy,
             DataLoader(train_set, batch_size=32, shuffle=True, generator=gg.Generator(ctx.seed + 20)),
-            DataLoader(val_set, batch_size=1000), epochs=epochs, patience=patience, restore_best=True,
+            DataLoader(val_set, batch_size=1000), epochs=epochs, patience=patience, restore_best=patience is not None,
             progress=False, callbacks=[lambda epoch, h: test_curve.append(
                 gg.train.evaluate(model, test_loader, F.cross_entropy, {"acc": gg.train.accuracy}))],
         )
         return model, history, test_curve
 
-    _, history, test_curve = train(patience=None)
+    model, history, test_curve = train(patience=None)
+    train_idx = np.asarray(train_set.indices)
+    noisy_idx = train_idx[flipped[train_idx]]
+    with gg.no_grad():  # how many of the flipped training labels the network ends up reproducing
+        memorized = float(np.mean(model(scale(x_raw[noisy_idx])).numpy().argmax(axis=1) == y_raw[noisy_idx]))
     stopped_model, stopped_history, _ = train(patience=patience)
     val = np.array(history["val_loss"])
     test_loss = np.array([t["loss"] for t in test_curve])
@@ -225,40 +244,50 @@ def overfitting(ctx: LabContext, data: Digits) -> None:
     kept = int(np.argmin(stopped_history["val_loss"]))  # the epoch whose weights the stopped run returns
     stopped_test = mean_loss(stopped_model, x_test, y_test)
     ctx.claim(
-        f"Overfitting: a big network ({width}-{width} ReLUs) trained {epochs} epochs on {len(train_set)} images "
-        "drives its training loss to ~0 while its loss on the validation split rises after an early epoch",
-        f"training loss {history['loss'][-1]:.4f} at the end; validation loss {val[best]:.3f} at epoch {best + 1}, "
+        f"Overfitting: a big network ({width}-{width} ReLUs) trained {epochs} epochs on {len(train_set)} images, "
+        f"{NOISE:.0%} of whose labels were flipped at random, drives its training loss near 0 (below 0.1) by "
+        "memorizing even the wrong labels, while its loss on the validation split rises after an early epoch "
+        "(to over 1.5 times its minimum)",
+        f"training loss {history['loss'][-1]:.4f} at the end, the flipped label reproduced for {memorized:.0%} of "
+        f"the {len(noisy_idx)} flipped training images; validation loss {val[best]:.3f} at epoch {best + 1}, "
         f"{val[-1]:.3f} at epoch {epochs}",
-        history["loss"][-1] < 0.01 and val[-1] > 1.15 * val[best] and best + 1 <= epochs // 2,
+        history["loss"][-1] < 0.1 and memorized > 0.9 and val[-1] > 1.5 * val[best] and best + 1 <= epochs // 2,
     )
     ctx.claim(
         f"Early stopping on the validation split (fit with patience={patience}, restore_best=True) stops early and "
-        "gives a better model than training to the end: lower loss on the test set, which the choice never saw",
+        "gives a better model than training to the end: lower loss on the test set (labels not flipped), which the "
+        "choice never saw",
         f"stopped after epoch {stopped_epochs} of {epochs} with the weights of epoch {kept + 1}: test loss "
         f"{stopped_test:.3f}, vs {test_loss[-1]:.3f} after all {epochs} epochs",
         stopped_epochs < epochs and stopped_test < 0.9 * test_loss[-1] and abs(stopped_test - test_loss[kept]) < 1e-5,
     )
     ctx.result("overfitting", {"train_loss": history["loss"], "val_loss": val, "test_loss": test_loss,
-                               "test_accuracy": test_acc, "best_epoch": best + 1, "stopped_after": stopped_epochs})
+                               "test_accuracy": test_acc, "best_epoch": best + 1, "stopped_after": stopped_epochs,
+                               "label_noise": NOISE, "flipped_train_labels_memorized": memorized})
     ctx.write(
         f"Overfitting run: {len(train_set)} training and {len(val_set)} validation images (a random half/half split "
-        f"of {len(y_raw)}), batches of 32, up to {epochs} epochs. What rises is the loss, i.e. the confidence of the "
-        f"wrong answers, more than the error: test accuracy {test_acc[best]:.3f} at the best validation epoch, "
-        f"{test_acc[-1]:.3f} at the last."
+        f"of {len(y_raw)}), batches of 32, up to {epochs} epochs. Label noise was added on purpose: {NOISE:.0%} of "
+        "these images (training and validation alike, as noise in real data would be) got a random wrong label; "
+        "the test images keep their true ones. A network this big can memorize the wrong labels, and what it "
+        "learns doing so does not hold on new images: that is overfitting, made plain. (Without the noise, 8x8 "
+        "digits, the offline fallback for MNIST, barely overfit within the run.) What rises is the loss, i.e. "
+        f"the confidence of the wrong answers, more than the error: test accuracy {test_acc[best]:.3f} at the best "
+        f"validation epoch, {test_acc[-1]:.3f} at the last."
     )
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4))
     ep = np.arange(1, epochs + 1)
     ax1.plot(ep, history["loss"], label="training")
     for ax in (ax1, ax2):
-        ax.plot(ep, val, color="tab:orange", label="validation (split from the training data)")
-        ax.plot(ep, test_loss, color="tab:green", ls="--", label="test")
+        ax.plot(ep, val, color="tab:orange", label=f"validation (split from the training data, {NOISE:.0%} flipped)")
+        ax.plot(ep, test_loss, color="tab:green", ls="--", label="test (true labels)")
         ax.axvline(best + 1, color="k", ls=":", label=f"best validation epoch ({best + 1})")
         ax.axvline(stopped_epochs, color="tab:red", ls=":", label=f"patience {patience} stops ({stopped_epochs})")
         ax.set(xlabel="epoch", ylabel="cross-entropy")
-    ax1.set(yscale="log", title=f"Overfitting: {width}-{width} ReLU net on {len(train_set)} digits")
+    ax1.set(yscale="log",
+            title=f"Overfitting: {width}-{width} ReLU net, {len(train_set)} digits, {NOISE:.0%} labels flipped")
     ax2.set(title="Validation and test loss (linear scale)")
-    ax1.legend(fontsize=8)
+    ax1.legend(fontsize=8, loc="lower left")
     ctx.figure("overfitting_early_stopping", fig)
 
 
@@ -402,7 +431,7 @@ def mismatch(ctx: LabContext, data: Digits) -> None:
     upright, inverted = np.array(upright), np.array(inverted)
     ctx.claim(
         "Mismatch: trained on ordinary digits and tested on inverted (negative) ones, the test error stays high "
-        "however much training data is used, while the error on ordinary test digits keeps falling",
+        "however much training data is used, while the error on ordinary test digits falls with more data",
         f"inverted-test error {', '.join(f'{e:.2f}' for e in inverted)}; ordinary-test error "
         f"{', '.join(f'{e:.3f}' for e in upright)} (training sizes {', '.join(map(str, sizes))})",
         inverted.min() > 0.7 and upright[-1] < 0.7 * upright[0],
