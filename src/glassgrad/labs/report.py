@@ -86,6 +86,8 @@ def _html(results, out_dir, title, held, total) -> str:
     e = html.escape
     parts = [f"<!doctype html><meta charset='utf-8'><title>{e(title)}</title><style>{_CSS}</style>"]
     parts.append(f"<h1>{e(title)}</h1><p><b>{held} of {total}</b> claims hold.</p>")
+    links = " &middot; ".join(f"<a href='#{e(r.name)}'>{e(r.lecture)}: {e(r.title)}</a>" for r in results)
+    parts.append(f"<p>{links}</p>")
     parts.append("<table><tr><th>lecture</th><th>claim</th><th>measured</th><th>holds</th></tr>")
     for r, c in _claims_rows(results):
         if c is None:
