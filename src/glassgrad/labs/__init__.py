@@ -14,6 +14,7 @@ from glassgrad.labs._lab import Claim, Lab, LabContext, LabResult, run_lab
 # module names, in the course's order; each defines LAB
 _LAB_MODULES: list[str] = [
     "adaptive_lr",
+    "cnn",
 ]
 
 
