@@ -245,7 +245,7 @@ def _run(ctx: LabContext) -> None:
     channels = ctx.size((8, 16), (32, 64))
     lr, batch = ctx.size(1e-2, 3e-3), 64
     steps_per_epoch = -(-n_train // batch)
-    epochs = max(ctx.size(3, 4), -(-ctx.size(450, 3000) // steps_per_epoch))  # more epochs on the small fallback
+    epochs = max(ctx.size(3, 5), -(-ctx.size(450, 3000) // steps_per_epoch))  # more epochs on the small fallback
     # MNIST's targets; on the 8x8 fallback (1,437 coarse training images) the target is 90%
     target = ctx.size(0.97, 0.99) if is_mnist else 0.90
     order = rng.permutation(len(train_set))
