@@ -187,6 +187,57 @@ def _make_cnn(layers, batch, in_shape, padding):
     return make
 
 
+def _mnist_cnn(nn):
+    """Conv(1,32,3)-ReLU-MaxPool2-Conv(32,64,3)-ReLU-MaxPool2-Flatten-Linear(1600,10)."""
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(64 * 5 * 5, 10),
+    )
+
+
+def _block_cnn(nn):
+    """The homework's block, Conv3x3(pad 1)-BatchNorm-ReLU-MaxPool2, three times (3->32->64->128
+    on 64x64 images), then Flatten-Linear(128*8*8, 11)."""
+    layers = []
+    for cin, cout in ((3, 32), (32, 64), (64, 128)):
+        layers += [nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU(), nn.MaxPool2d(2)]
+    return nn.Sequential(*layers, nn.Flatten(), nn.Linear(128 * 8 * 8, 11))
+
+
+def _make_cnn_train_step(build, in_shape, batch, classes):
+    """A full training step of an nn.Sequential CNN: zero_grad, forward, cross-entropy, backward,
+    Adam. Both libraries start from glassgrad's default initialization (seed 0), copied across."""
+
+    def make(library: str):
+        import glassgrad as gg
+
+        gg.manual_seed(0)
+        state = {k: v.numpy() for k, v in build(gg.nn).state_dict().items()}
+        rng = np.random.default_rng(3)
+        x_np = rng.standard_normal((batch, *in_shape)).astype(np.float32)
+        y_np = rng.integers(0, classes, batch)
+        if library == "glassgrad":
+            import glassgrad as lib
+        else:
+            import torch as lib
+        model = build(lib.nn)
+        model.load_state_dict({k: lib.tensor(v) for k, v in state.items()})
+        opt = lib.optim.Adam(model.parameters(), lr=1e-3)
+        loss_fn = lib.nn.CrossEntropyLoss()
+        x, y = lib.tensor(x_np), lib.tensor(y_np)
+
+        def step():
+            opt.zero_grad()
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            opt.step()
+
+        return step
+
+    return make
+
+
 WORKLOADS: dict[str, Workload] = {
     "cnn_mnist": Workload(
         "Conv(1,32,3)-ReLU-MaxPool2-Conv(32,64,3)-ReLU-MaxPool2 on 64x1x28x28: forward + backward",
@@ -194,6 +245,12 @@ WORKLOADS: dict[str, Workload] = {
     "cnn_blocks64": Workload(
         "3x [Conv3x3(pad 1)-ReLU-MaxPool2] 3->32->64->128 on 32x3x64x64: forward + backward",
         _make_cnn([(3, 32), (32, 64), (64, 128)], 32, (3, 64, 64), 1), 2),
+    "cnn_mnist_adam": Workload(
+        "nn: Conv(1,32,3)-ReLU-Pool-Conv(32,64,3)-ReLU-Pool-Linear(1600,10), 64x1x28x28: Adam training step",
+        _make_cnn_train_step(_mnist_cnn, (1, 28, 28), 64, 10), 10),
+    "cnn_bn_blocks_adam": Workload(
+        "nn: 3x [Conv3x3-BatchNorm-ReLU-MaxPool2] 3->32->64->128 + Linear, 32x3x64x64: Adam training step",
+        _make_cnn_train_step(_block_cnn, (3, 64, 64), 32, 11), 2),
     "mlp_fwd_bwd": Workload("MLP 784-256-256-10, batch 64: forward + cross-entropy + backward",
                             make_mlp_forward_backward, 50),
     "mlp_adam_step": Workload("MLP 784-256-256-10, batch 64: a full training step with Adam",

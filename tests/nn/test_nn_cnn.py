@@ -103,6 +103,29 @@ def test_batchnorm2d_train_eval_and_running_stats_match_torch(kwargs, dtype):
     check_forward_backward(g, t, rng.standard_normal((2, 4, 5, 5)), dtype)  # running statistics
 
 
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("wanted", [(1, 1, 1), (1, 0, 0), (0, 1, 0), (0, 0, 1), (1, 0, 1)])
+def test_batch_norm_fused_backward_for_each_subset_of_inputs(wanted, training):
+    """F.batch_norm's first-order backward (fused on arrays) for every choice of inputs that need
+    a gradient, in training (batch statistics) and evaluation (running statistics), 4-D and 3-D."""
+    rng = np.random.default_rng(2)
+    for shape in ((4, 3, 5, 6), (6, 3, 7)):
+        arrays = [rng.standard_normal(shape) * 3 + 1, rng.uniform(0.5, 2, 3), rng.standard_normal(3)]
+        running = [rng.standard_normal(3), rng.uniform(0.5, 2, 3)]
+        up = rng.standard_normal(shape)
+        grads = []
+        for lib, F in ((gg, nn.functional), (torch, torch.nn.functional)):
+            xs = [lib.tensor(a, requires_grad=bool(w)) for a, w in zip(arrays, wanted)]
+            stats = [lib.tensor(r.copy()) for r in running]
+            y = F.batch_norm(xs[0], *stats, xs[1], xs[2], training=training)
+            y.backward(lib.tensor(up))
+            grads.append([t.grad for t in xs])
+        for i, (a, e) in enumerate(zip(*grads)):
+            assert (a is None) == (e is None), f"input {i}"
+            if a is not None:
+                assert_close(a, e, np.float64, f"gradient of input {i}")
+
+
 def test_batchnorm2d_double_backward_matches_torch():
     x = np.random.default_rng(0).standard_normal((3, 2, 4, 4))
     hs = []
