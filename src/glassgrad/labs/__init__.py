@@ -20,6 +20,7 @@ _LAB_MODULES: list[str] = [
     "batch_momentum",
     "adaptive_lr",
     "classification_loss",
+    "cnn",
 ]
 
 
