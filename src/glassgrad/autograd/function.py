@@ -37,12 +37,14 @@ class Function:
 
     def __call__(self, *inputs):
         # This method runs for every op, so it is written for speed: plain loops, no helpers.
+        try:  # free unless raised (zero-cost exceptions); lets an op explain NumPy's errors
+            y = self.forward(inputs[0]._data) if len(inputs) == 1 else self.forward(*[x._data for x in inputs])
+        except ValueError:
+            self.explain_value_error(inputs)
+            raise
         if len(inputs) == 1:
-            x = inputs[0]
-            y = self.forward(x._data)
-            record = x._requires_grad and state.grad_enabled
+            record = inputs[0]._requires_grad and state.grad_enabled
         else:
-            y = self.forward(*[x._data for x in inputs])
             record = False
             if state.grad_enabled:
                 for x in inputs:
@@ -73,6 +75,10 @@ class Function:
 
     def forward(self, *xs):
         raise NotImplementedError
+
+    def explain_value_error(self, inputs) -> None:
+        """Called when ``forward`` raised a ValueError: raise a clearer error naming the op and
+        the shapes, if this op knows what went wrong (the original error is re-raised if not)."""
 
     def backward(self, gy):
         raise NotImplementedError

@@ -16,19 +16,15 @@ class _Broadcasting(Function):
     """An op whose inputs broadcast together; a shape mismatch is reported as
     ``add: shapes (2, 3) and (4,) cannot be broadcast together`` (PyTorch raises RuntimeError)."""
 
-    def __call__(self, *inputs):
+    def explain_value_error(self, inputs) -> None:
+        shapes = [tuple(x.shape) for x in inputs]
         try:
-            return super().__call__(*inputs)
+            array_module(*[x._data for x in inputs]).broadcast_shapes(*shapes)
         except ValueError:
-            shapes = [tuple(x.shape) for x in inputs]
-            try:
-                array_module(*[x._data for x in inputs]).broadcast_shapes(*shapes)
-            except ValueError:
-                listed = ", ".join(str(s) for s in shapes[:-1]) + f" and {shapes[-1]}"
-                raise RuntimeError(
-                    f"{type(self).__name__.lower()}: shapes {listed} cannot be broadcast together"
-                ) from None
-            raise  # some other ValueError of the forward
+            listed = ", ".join(str(s) for s in shapes[:-1]) + f" and {shapes[-1]}"
+            raise RuntimeError(
+                f"{type(self).__name__.lower()}: shapes {listed} cannot be broadcast together"
+            ) from None
 
 
 class Add(_Broadcasting):
