@@ -1,4 +1,4 @@
-"""Run a lab's NumPy arithmetic on one BLAS thread.
+"""Run a lab's NumPy arithmetic on one BLAS thread (``run_lab`` does this around every lab).
 
 The labs train small models: BLAS threads gain little there, and on a machine whose few cores are
 busy with other programs they cost a lot, since a multi-threaded matrix product waits for its

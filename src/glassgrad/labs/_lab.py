@@ -68,6 +68,7 @@ class LabContext:
     full: bool = False
     seed: int = 0
     progress: bool = True
+    blas_single_thread: bool = False  # set by run_lab: NumPy's BLAS limited to one thread
     claims: list[Claim] = field(default_factory=list)
     results: dict = field(default_factory=dict)
     figures: list[str] = field(default_factory=list)
@@ -141,6 +142,7 @@ def run_lab(lab: Lab, out_dir: Path, full: bool = False, seed: int = 0, progress
 
     matplotlib.use("Agg")
     import glassgrad as gg
+    from glassgrad.labs._blas import one_blas_thread
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -149,7 +151,9 @@ def run_lab(lab: Lab, out_dir: Path, full: bool = False, seed: int = 0, progress
     t0 = time.perf_counter()
     error = None
     try:
-        lab.run(ctx)
+        with one_blas_thread() as limited:
+            ctx.blas_single_thread = limited
+            lab.run(ctx)
     except Exception as e:  # noqa: BLE001 - reported in the lab's result
         import traceback
 

@@ -29,7 +29,6 @@ import numpy as np
 import glassgrad as gg
 import glassgrad.nn as nn
 import glassgrad.nn.functional as F
-from glassgrad.labs._blas import one_blas_thread
 from glassgrad.labs._digit_data import load_digit_data
 from glassgrad.labs._lab import Lab, LabContext
 from glassgrad.utils.data import DataLoader, TensorDataset
@@ -435,11 +434,10 @@ def run(ctx: LabContext) -> None:
     x, y = gg.tensor(data.x_train[:n_train]), gg.tensor(data.y_train[:n_train])
     x_test, y_test = gg.tensor(data.x_test), gg.tensor(data.y_test)
 
-    with one_blas_thread() as limited:  # reproducible timings, and no thread contention on a busy machine
-        timing_part(ctx, x, y, limited)
-        batch_size_part(ctx, x, y, x_test, y_test, data.name)
-        noise_part(ctx, x, y)
-        momentum_part(ctx, x, y, data.name)
+    timing_part(ctx, x, y, ctx.blas_single_thread)
+    batch_size_part(ctx, x, y, x_test, y_test, data.name)
+    noise_part(ctx, x, y)
+    momentum_part(ctx, x, y, data.name)
 
 
 LAB = Lab(

@@ -29,7 +29,6 @@ import glassgrad as gg
 import glassgrad.nn as nn
 import glassgrad.nn.functional as F
 from glassgrad.analysis import hessian_of
-from glassgrad.labs._blas import one_blas_thread
 from glassgrad.labs._digit_data import DigitData, load_digit_data
 from glassgrad.labs._lab import Lab, LabContext
 from glassgrad.utils.data import DataLoader, TensorDataset
@@ -489,12 +488,11 @@ def surface_of_scales(ctx: LabContext, features: np.ndarray, labels: np.ndarray)
 
 def run(ctx: LabContext) -> None:
     data = load_digit_data(ctx)
-    with one_blas_thread():  # small models: BLAS threads would only contend for a busy machine's cores
-        surface_part(ctx)
-        wrong, ends = toy_success_part(ctx)
-        results, steps = real_success_part(ctx, data)
-        success_figure(ctx, wrong, ends, results, steps, data.name)
-        batchnorm_part(ctx)
+    surface_part(ctx)
+    wrong, ends = toy_success_part(ctx)
+    results, steps = real_success_part(ctx, data)
+    success_figure(ctx, wrong, ends, results, steps, data.name)
+    batchnorm_part(ctx)
 
 
 LAB = Lab(

@@ -28,7 +28,6 @@ import numpy as np
 import glassgrad as gg
 import glassgrad.nn as nn
 import glassgrad.nn.functional as F
-from glassgrad.labs._blas import one_blas_thread
 from glassgrad.labs._lab import Lab, LabContext
 from glassgrad.utils.data import DataLoader, TensorDataset, TransformDataset
 from glassgrad.utils.data import transforms as T
@@ -209,11 +208,6 @@ def perturbed(x01: np.ndarray, kind: str, rng: np.random.Generator) -> np.ndarra
 
 
 def run(ctx: LabContext) -> None:
-    with one_blas_thread():
-        _run(ctx)
-
-
-def _run(ctx: LabContext) -> None:
     lab_start = time.perf_counter()
     train_set, test_set, is_mnist, message = load_data()
     side = train_set.images.shape[-1]

@@ -22,7 +22,6 @@ import numpy as np
 import glassgrad as gg
 import glassgrad.nn as nn
 from glassgrad.analysis import critical_point, critical_point_of, escape_saddle, model_loss_at
-from glassgrad.labs._blas import one_blas_thread
 from glassgrad.labs._lab import Lab, LabContext
 
 HIDDEN = 128
@@ -393,9 +392,8 @@ def _homework_figures(ctx: LabContext, runs, points, critical, x, y, ts) -> None
 
 
 def run(ctx: LabContext) -> None:
-    with one_blas_thread():
-        worked_example(ctx)
-        homework(ctx)
+    worked_example(ctx)
+    homework(ctx)
 
 
 LAB = Lab(

@@ -22,7 +22,6 @@ import numpy as np
 import glassgrad as gg
 import glassgrad.nn as nn
 import glassgrad.nn.functional as F
-from glassgrad.labs._blas import one_blas_thread
 from glassgrad.labs._lab import Lab, LabContext
 
 PIECES = (1, 2, 4, 8, 16, 32)
@@ -112,11 +111,6 @@ def least_squares_pieces(x: np.ndarray, y: np.ndarray, pieces: int) -> np.ndarra
 
 
 def run(ctx: LabContext) -> None:
-    with one_blas_thread():  # small arrays: one BLAS thread is fastest
-        _run(ctx)
-
-
-def _run(ctx: LabContext) -> None:
     rng = np.random.default_rng(ctx.seed)
 
     # 1. a hard sigmoid is two ReLUs, exactly; a piecewise-linear curve is a sum of hard sigmoids

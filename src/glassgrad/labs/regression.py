@@ -31,7 +31,6 @@ import numpy as np
 
 import glassgrad as gg
 import glassgrad.nn as nn
-from glassgrad.labs._blas import one_blas_thread
 from glassgrad.labs._lab import Lab, LabContext
 from glassgrad.utils.data import DataLoader, TensorDataset
 
@@ -194,14 +193,6 @@ def mae_grid(x, y, ws, bs) -> np.ndarray:
 
 
 def run(ctx: LabContext) -> None:
-    # The networks here multiply small matrices; on a small machine shared with other work,
-    # multi-threaded BLAS then spends most of its time waiting for cores (we measured 4x slower
-    # runs), so this lab keeps NumPy's BLAS to one thread.
-    with one_blas_thread():
-        _run(ctx)
-
-
-def _run(ctx: LabContext) -> None:
     births = Births()
     net_epochs, net_lr = ctx.size((30, 3e-3), (300, 1e-3))
     lin_epochs = ctx.size(30, 60)

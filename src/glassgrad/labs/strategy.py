@@ -25,7 +25,6 @@ import numpy as np
 import glassgrad as gg
 import glassgrad.nn as nn
 import glassgrad.nn.functional as F
-from glassgrad.labs._blas import one_blas_thread
 from glassgrad.labs._lab import Lab, LabContext
 from glassgrad.utils.data import DataLoader, KFold, TensorDataset, random_split
 
@@ -462,11 +461,10 @@ def run(ctx: LabContext) -> None:
     ctx.result("data", data.message)
     if not data.is_mnist:
         ctx.write(f"**MNIST was not available: the digit experiments use scikit-learn's 8x8 digits.** {data.message}")
-    with one_blas_thread():
-        optimization_issue(ctx, data)
-        overfitting(ctx, data)
-        model_selection(ctx)
-        mismatch(ctx, data)
+    optimization_issue(ctx, data)
+    overfitting(ctx, data)
+    model_selection(ctx)
+    mismatch(ctx, data)
 
 
 LAB = Lab(
