@@ -42,39 +42,21 @@ def make_mlp_forward_backward(library: str):
     weights = _mlp_weights(MLP_SIZES)
     x_np, y_np = _mnist_like_batch()
     if library == "glassgrad":
-        import glassgrad as gg
+        import glassgrad as lib
         import glassgrad.nn.functional as F
-
-        params = [(gg.tensor(w, requires_grad=True), gg.tensor(b, requires_grad=True)) for w, b in weights]
-        x, y = gg.tensor(x_np), gg.tensor(y_np)
-
-        def step():
-            h = x
-            for i, (w, b) in enumerate(params):
-                h = F.linear(h, w, b)
-                if i < len(params) - 1:
-                    h = F.relu(h)
-            loss = F.cross_entropy(h, y)
-            for w, b in params:
-                w.grad = b.grad = None
-            loss.backward()
-
-        return step
-    import torch
-    import torch.nn.functional as TF
-
-    params = [
-        (torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True)) for w, b in weights
-    ]
-    x, y = torch.tensor(x_np), torch.tensor(y_np)
+    else:
+        import torch as lib
+        import torch.nn.functional as F
+    params = [(lib.tensor(w, requires_grad=True), lib.tensor(b, requires_grad=True)) for w, b in weights]
+    x, y = lib.tensor(x_np), lib.tensor(y_np)
 
     def step():
         h = x
         for i, (w, b) in enumerate(params):
-            h = TF.linear(h, w, b)
+            h = F.linear(h, w, b)
             if i < len(params) - 1:
-                h = TF.relu(h)
-        loss = TF.cross_entropy(h, y)
+                h = F.relu(h)
+        loss = F.cross_entropy(h, y)
         for w, b in params:
             w.grad = b.grad = None
         loss.backward()
