@@ -245,7 +245,12 @@ class Tensor:
         graph: gradients flow back through a change of floating dtype and through a change of
         device (to the device ``self`` is on).
         """
-        target, dtype, copy = parse_to("Tensor.to()", args, kwargs)
+        if len(args) == 1 and not kwargs and isinstance(args[0], _dtype.dtype):
+            target, dtype, copy = None, args[0], False  # to(dtype): the common case, kept quick
+        else:
+            target, dtype, copy = parse_to("Tensor.to()", args, kwargs)
+        if target is not None:
+            target = _backend.resolve(target)  # 'cuda' -> the current GPU, with its index
         out = self
         if dtype is not None and self._data.dtype != dtype.numpy:
             if dtype.is_floating_point:
@@ -254,10 +259,8 @@ class Tensor:
                 out = Cast(dtype)(out)
             else:  # integers and bools carry no gradient, as in PyTorch
                 out = Tensor._wrap(out._data.astype(dtype.numpy), False)
-        if target is not None:
-            target = _backend.resolve(target)  # 'cuda' -> the current GPU, with its index
-            if out.device != target:
-                out = ToDevice(target)(out)
+        if target is not None and out.device != target:
+            out = ToDevice(target)(out)
         if copy and out is self:
             out = self.clone()
         return out
@@ -753,7 +756,7 @@ def _initial_gradient(y: Tensor, gradient, who: str) -> Tensor:
             )
         return Tensor._wrap(np.ones_like(y._data), False)
     if not isinstance(gradient, Tensor):
-        gradient = tensor(gradient, dtype=y.dtype)
+        gradient = tensor(gradient, dtype=y.dtype, device=y.device)
     if gradient.shape != y.shape:
         raise RuntimeError(f"{who}: gradient has shape {gradient.shape}, but the output has shape {y.shape}")
     return gradient
