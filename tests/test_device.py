@@ -223,8 +223,13 @@ def test_tensor_to_forms_like_torch():
 def test_tensor_to_refuses_what_is_neither_device_nor_dtype(bad):
     with pytest.raises(TypeError, match="expected a device .*, a dtype or a tensor"):
         gg.ones(2).to(bad)
+    with pytest.raises(TypeError, match=r"expected a dtype \(e\.g\. glassgrad\.float64\), got (5\.0|list|object)"):
+        gg.ones(2).to("cpu", bad)
     with pytest.raises(TypeError, match="unexpected keyword"):
         gg.ones(2).to(devise="cpu")
+    with pytest.raises(TypeError, match="too many arguments"):
+        gg.ones(2).to("cpu", gg.float64, False, False, False)
+    assert gg.ones(2).to(None).dtype == gg.float32
 
 
 def test_copy_to_keeps_the_gradient():

@@ -74,10 +74,9 @@ def cuda_unavailable_reason() -> str | None:
 
 def _require_cuda(target: device) -> types.ModuleType:
     """CuPy, after checking that ``target`` (a cuda device) exists; otherwise a clear error."""
-    reason = cuda_unavailable_reason()
-    if reason is not None:
-        raise RuntimeError(reason)
     count = cuda_device_count()
+    if count == 0:
+        raise RuntimeError(cuda_unavailable_reason())
     if target.index is not None and target.index >= count:
         raise RuntimeError(f"CUDA device {target.index} was asked for, but only {count} GPU(s) exist")
     if _cupy is None:

@@ -146,28 +146,35 @@ def parse_to(who: str, args: tuple, kwargs: dict) -> tuple[device | None, _dtype
     if kwargs:
         raise TypeError(f"{who}: unexpected keyword argument(s) {sorted(kwargs)}")
     args = list(args)
-    if args and isinstance(args[0], Tensor):
-        other = args.pop(0)
-        dev, dt = other.device, other.dtype
-    elif args and not isinstance(args[0], bool) and _is_dtype_like(args[0]):
-        dt = args.pop(0)
-    elif args and isinstance(args[0], (str, device, int)) and not isinstance(args[0], bool):
-        dev = args.pop(0)
-        if args and _is_dtype_like(args[0]):
-            dt = args.pop(0)
-    elif args and args[0] is not None and not isinstance(args[0], bool):
-        raise TypeError(f"{who}: expected a device (e.g. 'cpu'), a dtype or a tensor, got {_name_of(args[0])}")
+    if args and not isinstance(args[0], bool):  # a bool first is non_blocking
+        first = args.pop(0)
+        if isinstance(first, Tensor):
+            dev, dt = first.device, first.dtype
+        elif _is_dtype_like(first):
+            dt = first
+        elif isinstance(first, (str, device, int)):
+            dev = first
+            if args and not isinstance(args[0], bool):
+                dt = args.pop(0)
+        elif first is not None:
+            raise TypeError(f"{who}: expected a device (e.g. 'cpu'), a dtype or a tensor, got {_name_of(first)}")
+    if len(args) > 2:
+        raise TypeError(f"{who}: too many arguments ({len(args)} after the device and dtype)")
     for name, value in zip(("non_blocking", "copy"), args):
         if not isinstance(value, bool):
             raise TypeError(f"{who}: expected a device, a dtype or a tensor, got {_name_of(value)}")
         flags[name] = value
-    if len(args) > 2:
-        raise TypeError(f"{who}: too many arguments ({len(args)} after the device and dtype)")
     return (
         None if dev is None else as_device(dev),
-        None if dt is None else _dtype.to_dtype(dt),
+        None if dt is None else _as_dtype(who, dt),
         bool(flags["copy"]),
     )
+
+
+def _as_dtype(who: str, dt) -> _dtype.dtype:
+    if not _is_dtype_like(dt):
+        raise TypeError(f"{who}: expected a dtype (e.g. glassgrad.float64), got {_name_of(dt)}")
+    return _dtype.to_dtype(dt)
 
 
 class ToDevice(Function):
