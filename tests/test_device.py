@@ -385,3 +385,12 @@ def test_module_moves_in_place(fake_gpu):
     assert out.device == "cuda:1"
     model.cpu()
     assert all(type(t._data) is np.ndarray for t in [*model.parameters(), *model.buffers()])
+
+
+def test_cuda_manual_seed_leaves_the_one_generator_alone():
+    gg.manual_seed(1)
+    a = gg.randn(3)
+    gg.manual_seed(1)
+    gg.cuda.manual_seed(7)
+    gg.cuda.manual_seed_all(8)
+    assert gg.randn(3).equal(a)

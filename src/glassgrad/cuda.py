@@ -39,3 +39,11 @@ def current_device() -> int:
 def synchronize() -> None:
     """Wait until the current GPU has finished all queued work (for timing GPU code)."""
     _cupy().cuda.Device().synchronize()
+
+
+def manual_seed(seed: int) -> None:
+    """Accepted for PyTorch scripts, and does nothing: glassgrad draws the random numbers of every
+    device from its one generator (seed it with ``glassgrad.manual_seed``) and copies them over."""
+
+
+manual_seed_all = manual_seed
