@@ -191,13 +191,6 @@ def test_factories_take_device_like_torch(name):
         getattr(gg, name)(*args, device="gpu")
 
 
-def test_random_factories_draw_the_same_numbers_whatever_the_device_argument():
-    gg.manual_seed(3)
-    a = gg.randn(4, device="cpu")
-    gg.manual_seed(3)
-    assert gg.randn(4).equal(a)
-
-
 # -- Tensor.to / cpu / copy on the CPU -------------------------------------------------------------
 
 
@@ -350,6 +343,16 @@ def test_gradients_come_back_across_devices(fake_gpu):
     y = x.to("cuda:1") * 2
     y.backward([1.0, 0.0, 2.0])  # a gradient given as a list is made on the output's device
     assert x.grad.device == "cpu" and x.grad.tolist() == [2.0, 0.0, 4.0]
+
+
+def test_random_factories_draw_the_same_numbers_on_every_device(fake_gpu):
+    for make in (lambda d: gg.randn(4, device=d), lambda d: gg.rand(2, 2, device=d), lambda d: gg.randperm(6, device=d),
+                 lambda d: gg.randint(0, 9, (5,), device=d), lambda d: gg.bernoulli(gg.full((5,), 0.5, device=d))):
+        gg.manual_seed(3)
+        a = make("cpu")
+        gg.manual_seed(3)
+        b = make("cuda:1")
+        assert b.device == "cuda:1" and b.cpu().equal(a)
 
 
 def test_factories_and_layers_on_the_gpu(fake_gpu):
