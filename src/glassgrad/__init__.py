@@ -10,7 +10,7 @@
 from glassgrad._tensor import Tensor, as_tensor, from_numpy, tensor
 
 # isort: split
-from glassgrad import autograd, datasets, nn, optim
+from glassgrad import autograd, cuda, datasets, nn, optim
 from glassgrad._creation import (
     arange,
     bernoulli,
@@ -30,6 +30,7 @@ from glassgrad._creation import (
     zeros,
     zeros_like,
 )
+from glassgrad._device import device
 from glassgrad._dtype import bool_ as bool  # noqa: A004 - PyTorch's name
 from glassgrad._dtype import (
     dtype,
@@ -42,6 +43,7 @@ from glassgrad._dtype import (
     uint8,
 )
 from glassgrad._random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from glassgrad._threads import get_num_threads, set_num_threads
 from glassgrad.autograd.grad_mode import (
     enable_grad,
     inference_mode,

@@ -1,14 +1,19 @@
-"""The one place that decides which array module holds a tensor's data.
+"""The one place that decides which array module holds a tensor's data, and on which device.
 
 Every op asks :func:`array_module` for the module of its input arrays instead of naming NumPy, so
-that a NumPy-compatible GPU module (CuPy) can be added here without touching the ops.
+that a NumPy-compatible GPU module (CuPy) works without touching the ops. A device maps to its
+module here: "cpu" is NumPy; "cuda" is CuPy, loaded the first time a tensor is moved to a GPU
+(:func:`to_device`). Where CuPy or a GPU is missing, :func:`cuda_unavailable_reason` says which.
 """
 
 from __future__ import annotations
 
+import importlib
 import types
 
 import numpy as np
+
+from glassgrad._device import CPU, device
 
 _cupy = None  # set by enable_cupy(); None means NumPy only
 
@@ -33,14 +38,80 @@ def special_module(*arrays) -> types.ModuleType:
     return cupyx.scipy.special
 
 
-def enable_cupy() -> None:  # pragma: no cover - needs a GPU
+def enable_cupy() -> None:
     """Let tensors hold CuPy arrays (raises ImportError where CuPy is not installed)."""
     global _cupy
-    import cupy
-
-    _cupy = cupy
+    _cupy = importlib.import_module("cupy")
 
 
 def is_array(x) -> bool:
     """True for an array of a supported array module."""
     return isinstance(x, np.ndarray) or (_cupy is not None and isinstance(x, _cupy.ndarray))
+
+
+# -- devices ------------------------------------------------------------------------------------
+
+
+def cuda_device_count() -> int:
+    """How many GPUs CuPy sees (0 without CuPy, or when asking the CUDA driver fails)."""
+    try:
+        cupy = importlib.import_module("cupy")
+        return int(cupy.cuda.runtime.getDeviceCount())
+    except Exception:  # ImportError, or CuPy's CUDARuntimeError where no driver / GPU is present
+        return 0
+
+
+def cuda_unavailable_reason() -> str | None:
+    """Why tensors cannot go to a GPU, in one sentence; None when they can."""
+    try:
+        importlib.import_module("cupy")
+    except ImportError:
+        return "CUDA is not available: glassgrad runs on a GPU through CuPy, and CuPy is not installed"
+    if cuda_device_count() == 0:
+        return "CUDA is not available: CuPy is installed, but no GPU was found"
+    return None
+
+
+def _require_cuda(target: device) -> types.ModuleType:
+    """CuPy, after checking that ``target`` (a cuda device) exists; otherwise a clear error."""
+    count = cuda_device_count()
+    if count == 0:
+        raise RuntimeError(cuda_unavailable_reason())
+    if target.index is not None and target.index >= count:
+        raise RuntimeError(f"CUDA device {target.index} was asked for, but only {count} GPU(s) exist")
+    if _cupy is None:
+        enable_cupy()
+    return _cupy
+
+
+def device_of(array) -> device:
+    """The device that holds ``array`` (a CuPy array knows its GPU)."""
+    if array_module(array) is np:
+        return CPU
+    return device("cuda", array.device.id)
+
+
+def resolve(target: device) -> device:
+    """``target`` made definite: the CPU, or a GPU with its index ('cuda' is the current GPU).
+    Raises a clear error where that GPU cannot be used."""
+    if target.type == "cpu":
+        return CPU
+    cupy = _require_cuda(target)
+    return target if target.index is not None else device("cuda", cupy.cuda.Device().id)
+
+
+def to_device(array, target: device):
+    """``array`` on ``target``: itself if it is there already, else a copy made there."""
+    target, source = resolve(target), device_of(array)
+    if source == target:
+        return array
+    if target.type == "cpu":
+        return array.get()
+    with _cupy.cuda.Device(target.index):
+        # from the CPU: an upload; from another GPU: copy() copies onto the current GPU
+        return _cupy.asarray(array) if source.type == "cpu" else array.copy()
+
+
+def to_numpy(array) -> np.ndarray:
+    """``array`` as a NumPy array (a copy from a GPU; itself on the CPU)."""
+    return array if array_module(array) is np else array.get()

@@ -12,8 +12,9 @@ import numbers
 
 import numpy as np
 
-from glassgrad import _dtype
+from glassgrad import _backend, _dtype
 from glassgrad._backend import array_module, is_array
+from glassgrad._device import CPU, ToDevice, as_device, device, parse_to
 from glassgrad.autograd.grad_mode import state
 
 
@@ -95,8 +96,13 @@ class Tensor:
         return _dtype.from_numpy_dtype(self._data.dtype)
 
     @property
-    def device(self) -> str:
-        return "cpu" if array_module(self._data) is np else "cuda"
+    def device(self) -> device:
+        """Where the data lives: ``device(type='cpu')``, or a GPU such as ``cuda:0``."""
+        return CPU if type(self._data) is np.ndarray else _backend.device_of(self._data)
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device.type == "cuda"
 
     def is_floating_point(self) -> bool:
         return self._data.dtype.kind == "f"
@@ -143,6 +149,8 @@ class Tensor:
             raise RuntimeError(
                 "can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()"
             )
+        if type(self._data) is not np.ndarray:
+            raise TypeError(f"can't convert a {self.device} tensor to NumPy; copy it to the CPU first with .cpu()")
         return self._data
 
     def tolist(self):
@@ -174,9 +182,9 @@ class Tensor:
 
     def __repr__(self) -> str:
         body = np.array2string(
-            np.asarray(self._data), separator=", ", precision=4, prefix="tensor(", threshold=200
+            _backend.to_numpy(self._data), separator=", ", precision=4, prefix="tensor(", threshold=200
         )
-        extras = []
+        extras = [] if self.device == CPU else [f"device='{self.device}'"]
         if self._data.dtype not in (np.float32, np.int64, np.bool_):
             extras.append(f"dtype={self.dtype!r}")
         if self.grad_fn is not None:
@@ -226,25 +234,36 @@ class Tensor:
         self._requires_grad = False
         return self
 
-    # -- dtype conversion ---------------------------------------------------------------------
+    # -- dtype and device conversion ----------------------------------------------------------
 
-    def to(self, dtype=None, *args, **kwargs) -> Tensor:
-        """A tensor of another dtype (``self`` if it already has it); differentiable between
-        floating dtypes. Devices other than 'cpu' are not supported yet."""
-        if isinstance(dtype, str) and dtype == "cpu":
-            return self
-        if dtype is None:
-            dtype = kwargs.get("dtype")
-        if dtype is None:
-            return self
-        d = _dtype.to_dtype(dtype)
-        if self._data.dtype == d.numpy:
-            return self
-        if not d.is_floating_point:  # integers and bools carry no gradient, as in PyTorch
-            return Tensor._wrap(self._data.astype(d.numpy), False)
-        from glassgrad.functions.array import Cast
+    def to(self, *args, **kwargs) -> Tensor:
+        """This tensor on another device and/or with another dtype, as PyTorch's ``to``:
+        ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other_tensor)`` or
+        ``to(device=..., dtype=...)``; ``copy=True`` always returns a new tensor.
 
-        return Cast(d)(self)
+        ``self`` comes back when nothing changes. Otherwise the result is a new tensor in the
+        graph: gradients flow back through a change of floating dtype and through a change of
+        device (to the device ``self`` is on).
+        """
+        if len(args) == 1 and not kwargs and isinstance(args[0], _dtype.dtype):
+            target, dtype, copy = None, args[0], False  # to(dtype): the common case, kept quick
+        else:
+            target, dtype, copy = parse_to("Tensor.to()", args, kwargs)
+        if target is not None:
+            target = _backend.resolve(target)  # 'cuda' -> the current GPU, with its index
+        out = self
+        if dtype is not None and self._data.dtype != dtype.numpy:
+            if dtype.is_floating_point:
+                from glassgrad.functions.array import Cast
+
+                out = Cast(dtype)(out)
+            else:  # integers and bools carry no gradient, as in PyTorch
+                out = Tensor._wrap(out._data.astype(dtype.numpy), False)
+        if target is not None and out.device != target:
+            out = ToDevice(target)(out)
+        if copy and out is self:
+            out = self.clone()
+        return out
 
     def type(self, dtype) -> Tensor:
         return self.to(dtype)
@@ -265,7 +284,13 @@ class Tensor:
         return self.to(_dtype.bool_)
 
     def cpu(self) -> Tensor:
-        return self
+        """This tensor in CPU memory (``self`` if it is there already)."""
+        return self.to(CPU)
+
+    def cuda(self, device: device | str | int | None = None, non_blocking: bool = False) -> Tensor:
+        """This tensor on a GPU: ``device`` (an index or 'cuda:i'), or the current one if None."""
+        target = _cuda_device("Tensor.cuda()", device)
+        return self.to(target, non_blocking=non_blocking)
 
     def clone(self) -> Tensor:
         from glassgrad.functions.array import Clone
@@ -311,10 +336,11 @@ class Tensor:
         self._check_inplace(op, value)
         v = value._data if isinstance(value, Tensor) else value
         try:
-            if array_module(self._data) is np:
-                np.copyto(self._data, v, casting="unsafe")
-            else:
-                self._data[...] = v
+            xp = array_module(self._data)
+            if xp is np:
+                np.copyto(self._data, _backend.to_numpy(v) if is_array(v) else v, casting="unsafe")
+            else:  # a value from the CPU (a random draw, a state dict) is uploaded first
+                self._data[...] = xp.asarray(v)
         except ValueError:
             raise RuntimeError(
                 f"{op}: a value of shape {tuple(np.shape(v))} cannot be written into a tensor of "
@@ -714,6 +740,13 @@ class Tensor:
         return _a.masked_fill(self, mask, value)
 
 
+def _cuda_device(who: str, d) -> device:
+    target = device("cuda") if d is None else device(d)
+    if target.type != "cuda":
+        raise RuntimeError(f"{who}: expected a CUDA device, got {target}")
+    return target
+
+
 def _initial_gradient(y: Tensor, gradient, who: str) -> Tensor:
     if gradient is None:
         if y._data.size != 1:
@@ -723,7 +756,7 @@ def _initial_gradient(y: Tensor, gradient, who: str) -> Tensor:
             )
         return Tensor._wrap(np.ones_like(y._data), False)
     if not isinstance(gradient, Tensor):
-        gradient = tensor(gradient, dtype=y.dtype)
+        gradient = tensor(gradient, dtype=y.dtype, device=y.device)
     if gradient.shape != y.shape:
         raise RuntimeError(f"{who}: gradient has shape {gradient.shape}, but the output has shape {y.shape}")
     return gradient
@@ -784,26 +817,31 @@ def _non_number_types(data):
             yield type(x)
 
 
-def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
-    """A new leaf tensor holding a copy of ``data`` (a number, a nested list, an array, a tensor).
+def tensor(data, dtype=None, device: device | str | int | None = None, requires_grad: bool = False) -> Tensor:
+    """A new leaf tensor holding a copy of ``data`` (a number, a nested list, an array, a tensor),
+    on ``device`` (the CPU by default, or the device of a tensor or GPU array given as data).
 
     Floats become float32 (the default dtype), ints int64, bools bool; NumPy arrays and scalars
     keep their dtype, as ``torch.tensor`` does.
     """
-    t = Tensor._wrap(_infer_array(data, dtype), False)
+    array = _infer_array(data, dtype)
+    if device is not None:
+        array = _backend.to_device(array, as_device(device))
+    t = Tensor._wrap(array, False)
     if requires_grad:
         t.requires_grad = True
     return t
 
 
-def as_tensor(data, dtype=None) -> Tensor:
-    """Like ``tensor`` but shares the memory of a NumPy array of the right dtype."""
+def as_tensor(data, dtype=None, device: device | str | int | None = None) -> Tensor:
+    """Like ``tensor`` but shares the memory of ``data`` when it is a tensor or a NumPy array that
+    already has the dtype and device asked for."""
     if isinstance(data, Tensor):
-        return data if dtype is None else data.to(dtype)
+        return data.to(device=device, dtype=dtype)
     if isinstance(data, np.ndarray) and (dtype is None or _dtype.to_dtype(dtype).numpy == data.dtype):
         _dtype.from_numpy_dtype(data.dtype)
-        return Tensor._wrap(data, False)
-    return tensor(data, dtype)
+        return Tensor._wrap(data, False).to(device=device)
+    return tensor(data, dtype, device)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:

@@ -28,7 +28,7 @@ class _ConvNd(Module):
     initialization and the repr."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride, padding, dilation,
-                 transposed: bool, output_padding, groups: int, bias: bool, padding_mode: str, dtype):
+                 transposed: bool, output_padding, groups: int, bias: bool, padding_mode: str, device, dtype):
         super().__init__()
         name = type(self).__name__
         for what, v in (("in_channels", in_channels), ("out_channels", out_channels)):
@@ -57,9 +57,9 @@ class _ConvNd(Module):
             shape = (in_channels, out_channels // groups, *self.kernel_size)
         else:
             shape = (out_channels, in_channels // groups, *self.kernel_size)
-        self.weight = Parameter(empty(*shape, dtype=dtype))
+        self.weight = Parameter(empty(*shape, dtype=dtype, device=device))
         if bias:
-            self.bias = Parameter(empty(out_channels, dtype=dtype))
+            self.bias = Parameter(empty(out_channels, dtype=dtype, device=device))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
@@ -112,7 +112,7 @@ class Conv2d(_ConvNd):
                  dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
                  device=None, dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         False, 0, groups, bias, padding_mode, dtype)
+                         False, 0, groups, bias, padding_mode, device, dtype)
 
     def forward(self, input):
         check_image_input(self, input, self.in_channels)
@@ -136,7 +136,7 @@ class ConvTranspose2d(_ConvNd):
         if isinstance(padding, str):
             raise ValueError(f"ConvTranspose2d: padding must be an int or a pair, got {padding!r}")
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         True, output_padding, groups, bias, padding_mode, dtype)
+                         True, output_padding, groups, bias, padding_mode, device, dtype)
 
     def _output_padding(self, input, output_size) -> tuple[int, int]:
         """The output_padding that makes the output ``output_size`` ([..., H, W]), which must lie

@@ -22,8 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from glassgrad import _dtype
+from glassgrad import _backend, _device, _dtype
 from glassgrad._backend import is_array
+from glassgrad._device import CPU, device, parse_to
 from glassgrad._tensor import Tensor
 from glassgrad.autograd.grad_mode import no_grad
 from glassgrad.nn.parameter import Parameter
@@ -377,29 +378,25 @@ class Module:
                 p.grad._data[...] = 0
                 p.grad._bump_version()
 
-    # -- dtype ----------------------------------------------------------------------------------
+    # -- dtype and device -----------------------------------------------------------------------
 
     def to(self, *args, **kwargs) -> Module:
-        """Convert the floating-point parameters and buffers to a dtype, in place (the Parameter
-        objects stay the same, so optimizers that hold them keep working); returns self.
-        ``to('cpu')`` is accepted and does nothing; other devices are not supported."""
-        dtype = kwargs.pop("dtype", None)
-        device = kwargs.pop("device", None)
-        if kwargs:
-            raise TypeError(f"Module.to() got unexpected arguments {sorted(kwargs)}")
-        for a in args:
-            if isinstance(a, str) and not _is_dtype_name(a):
-                device = a
-            else:
-                dtype = a
-        if device is not None and str(device) != "cpu":
-            raise RuntimeError(f"Module.to(): device {device!r} is not supported; glassgrad runs on 'cpu'")
-        if dtype is None:
-            return self
-        d = _dtype.to_dtype(dtype)
-        if not d.is_floating_point:
-            raise TypeError(f"Module.to() only accepts floating point dtypes, got {d!r}")
-        return self._apply_to_tensors(lambda a: a.astype(d.numpy, copy=False) if a.dtype.kind == "f" else a)
+        """Move the parameters, gradients and buffers to a device and/or convert the floating ones
+        to a dtype, in place: ``to(device)``, ``to(dtype)``, ``to(device, dtype)``,
+        ``to(tensor)`` or ``to(device=..., dtype=...)``. The Parameter objects stay the same, so
+        an optimizer made before the call keeps working; returns self."""
+        device, dtype, _ = parse_to("Module.to()", args, kwargs)
+        if dtype is not None and not dtype.is_floating_point:
+            raise TypeError(f"Module.to() only accepts floating point dtypes, got {dtype!r}")
+        if device is not None:
+            device = _backend.resolve(device)  # fails here, before any tensor moved, if it must
+
+        def convert(a):
+            if dtype is not None and a.dtype.kind == "f":
+                a = a.astype(dtype.numpy, copy=False)
+            return a if device is None else _backend.to_device(a, device)
+
+        return self._apply_to_tensors(convert)
 
     def float(self) -> Module:
         return self.to(_dtype.float32)
@@ -408,7 +405,15 @@ class Module:
         return self.to(_dtype.float64)
 
     def cpu(self) -> Module:
-        return self
+        """Move every parameter and buffer to the CPU; returns self."""
+        return self.to(CPU)
+
+    def cuda(self, device: device | int | str | None = None) -> Module:
+        """Move every parameter and buffer to a GPU (``device``, or the current one); returns self."""
+        target = _device.device("cuda") if device is None else _device.as_device(device)
+        if target.type != "cuda":
+            raise RuntimeError(f"Module.cuda(): expected a CUDA device, got {target}")
+        return self.to(target)
 
     def _apply_to_tensors(self, convert: Callable[[np.ndarray], np.ndarray]) -> Module:
         """Replace the array of every parameter, gradient and buffer by ``convert(array)``."""
@@ -514,14 +519,6 @@ class Module:
         elif lines:
             body = "\n  " + "\n  ".join(lines) + "\n"
         return f"{self._get_name()}({body})"
-
-
-def _is_dtype_name(s: str) -> bool:
-    try:
-        _dtype.to_dtype(s)
-        return True
-    except TypeError:
-        return False
 
 
 def _to_array(value) -> np.ndarray | None:

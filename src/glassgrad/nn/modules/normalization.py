@@ -29,9 +29,9 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(int(s) for s in normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
         if elementwise_affine:
-            self.weight = Parameter(ones(*self.normalized_shape, dtype=dtype))
+            self.weight = Parameter(ones(*self.normalized_shape, dtype=dtype, device=device))
             if bias:
-                self.bias = Parameter(zeros(*self.normalized_shape, dtype=dtype))
+                self.bias = Parameter(zeros(*self.normalized_shape, dtype=dtype, device=device))
             else:
                 self.register_parameter("bias", None)
         else:

@@ -42,7 +42,7 @@ class Embedding(Module):
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
         if _weight is None:
             self.weight = Parameter(
-                empty(num_embeddings, embedding_dim, dtype=dtype), requires_grad=not _freeze
+                empty(num_embeddings, embedding_dim, dtype=dtype, device=device), requires_grad=not _freeze
             )
             self.reset_parameters()
         else:
