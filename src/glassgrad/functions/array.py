@@ -437,6 +437,14 @@ def one_hot(x, num_classes: int = -1):
 # -- reordering and triangular/diagonal parts ------------------------------------------------
 
 
+def _wrap_dim(dim: int, ndim: int, op: str) -> int:
+    """``dim`` as a non-negative index; a 0-dim tensor accepts 0 and -1, as in PyTorch."""
+    bound = builtins.max(ndim, 1)
+    if not -bound <= dim < bound:
+        raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {ndim} dimensions")
+    return dim % bound
+
+
 class Flip(Function):
     """Reverse the order of elements along ``dims``; its own backward (flipping twice is the
     identity)."""
@@ -504,7 +512,7 @@ class Triu(Function):
 
 def _dim_list(dims, ndim: int, op: str) -> tuple:
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
-    out = tuple(_normalize_dim(d, ndim, op) for d in dims)
+    out = tuple(_wrap_dim(d, ndim, op) for d in dims)
     for d in out:
         if out.count(d) > 1:
             raise RuntimeError(f"{op}: dim {d} appears multiple times in the list of dims {dims}")
@@ -537,7 +545,7 @@ def roll(x, shifts, dims=None):
     if x.ndim == 0:
         _dim_list(dims, 0, "roll")
         return Clone()(x)
-    return Roll(shifts, tuple(_normalize_dim(d, x.ndim, "roll") for d in dims))(x)
+    return Roll(shifts, tuple(_wrap_dim(d, x.ndim, "roll") for d in dims))(x)
 
 
 def _triangle(op_cls, name, x, diagonal):

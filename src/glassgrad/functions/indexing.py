@@ -11,7 +11,7 @@ import numbers
 
 from glassgrad._backend import array_module
 from glassgrad.autograd.function import Function
-from glassgrad.functions.array import Pad, _normalize_dim, reshape
+from glassgrad.functions.array import Pad, _wrap_dim, reshape
 
 _INDEX_DTYPES = ("int64", "int32")
 
@@ -198,7 +198,7 @@ def _prepared(x, dim: int, index, op: str, src=None):
     if not isinstance(index, Tensor):
         raise TypeError(f"{op}: index must be a tensor, got {type(index).__name__}")
     _check_index_dtype(index, op)
-    d = _normalize_dim(dim, x.ndim, op)
+    d = _wrap_dim(dim, x.ndim, op)
     if x.ndim == 0:
         x = reshape(x, (1,))
         index = reshape(index, (1,)) if index.ndim == 0 else index
@@ -218,8 +218,9 @@ def _back_to_0d(out, like):
 def gather(input, dim: int, index):
     """``out[i][j][k] = input[i][index[i][j][k]][k]`` for dim=1: pick along ``dim`` by ``index``,
     which has the input's number of dims and gives the output its shape."""
+    shape = index.shape
     x, d, index, _ = _prepared(input, dim, index, "gather")
-    return _back_to_0d(Gather(d)(x, index), input)
+    return reshape(Gather(d)(x, index), shape)  # the index's shape (also when 0-dim)
 
 
 def scatter(input, dim: int, index, src=None, *, value=None):
@@ -268,7 +269,7 @@ def index_select(input, dim: int, index):
     if index.ndim > 1:
         raise IndexError(f"index_select: index must be a vector (0 or 1 dims), got {index.ndim} dims")
     _check_index_dtype(index, "index_select")
-    d = _normalize_dim(dim, input.ndim, "index_select")
+    d = _wrap_dim(dim, input.ndim, "index_select")
     x = reshape(input, (1,)) if input.ndim == 0 else input
     index = reshape(index, (1,)) if index.ndim == 0 else index
     a = index._data

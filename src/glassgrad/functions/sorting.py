@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import namedtuple
 
 from glassgrad._backend import array_module
-from glassgrad.functions.array import _normalize_dim, reshape
+from glassgrad.functions.array import _wrap_dim, reshape
 from glassgrad.functions.indexing import Gather
 
 # what torch.sort and torch.topk return: a tuple that also has .values and .indices
@@ -33,7 +33,7 @@ def _order(a, axis: int, descending: bool):
 
 def _as_vector(x, dim: int, op: str):
     """(x, dim) with a 0-dim tensor (one value, which PyTorch sorts too) as a 1-element vector."""
-    d = _normalize_dim(dim, x.ndim, op)
+    d = _wrap_dim(dim, x.ndim, op)
     return (reshape(x, (1,)), 0) if x.ndim == 0 else (x, d)
 
 
@@ -68,13 +68,14 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
         raise RuntimeError(f"topk: k must be between 0 and the size of dim {d} ({n}), got k={k}")
     a = x._data
     xp = array_module(a)
-    if k < n:
+    # the positions 0..n-1 along dim, for every slice
+    chosen = xp.broadcast_to(xp.arange(n).reshape([-1] + [1] * (a.ndim - d - 1)), a.shape)
+    if k == 0:
+        chosen = xp.take(chosen, xp.arange(0), axis=d)
+    elif k < n:
         # partition first (linear time) so that only the k selected values are sorted
-        kth = n - k if largest else k - 1
-        part = xp.argpartition(a, kth, axis=d)
+        part = xp.argpartition(a, n - k if largest else k - 1, axis=d)
         chosen = xp.take(part, xp.arange(n - k, n) if largest else xp.arange(k), axis=d)
-    else:
-        chosen = xp.broadcast_to(xp.arange(n).reshape([-1] + [1] * (a.ndim - d - 1)), a.shape)
     chosen = xp.take_along_axis(chosen, _order(xp.take_along_axis(a, chosen, axis=d), d, largest), axis=d)
     index = _indices(chosen, chosen)
     values = Gather(d)(x, index)
