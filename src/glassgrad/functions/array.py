@@ -543,8 +543,7 @@ def roll(x, shifts, dims=None):
             f"roll: shifts and dims must have the same length, got {len(shifts)} shifts and {len(dims)} dims"
         )
     if x.ndim == 0:
-        _dim_list(dims, 0, "roll")
-        return Clone()(x)
+        raise IndexError(f"roll: a 0-dim tensor has no dim to roll along, got dims {dims}")
     return Roll(shifts, tuple(_wrap_dim(d, x.ndim, "roll") for d in dims))(x)
 
 
