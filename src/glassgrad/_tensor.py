@@ -743,7 +743,7 @@ class Tensor:
     def argsort(self, dim=-1, descending=False, stable=False):
         return _s.argsort(self, dim, descending, stable)
 
-    def topk(self, k, dim=-1, largest=True, sorted=True):  # noqa: A002
+    def topk(self, k, dim=-1, largest=True, sorted=True):
         return _s.topk(self, k, dim, largest, sorted)
 
     def prod(self, dim=None, keepdim=False, *, dtype=None):

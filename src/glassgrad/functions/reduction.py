@@ -320,7 +320,7 @@ def _shift(x, dim: int, fill: float, forward: bool):
     edge[dim] = 1
     pad = constant(array_module(x._data).full(edge, fill, dtype=x._data.dtype))
     if forward:
-        return cat([pad, getitem(x, _along(dim, x.ndim, slice(0, n - 1)))], dim)
+        return cat([pad, getitem(x, _along(dim, x.ndim, slice(0, builtins.max(n - 1, 0))))], dim)
     return cat([getitem(x, _along(dim, x.ndim, slice(1, n))), pad], dim)
 
 
