@@ -163,3 +163,9 @@ def test_errors():
         x.index_select(1, gg.tensor([[0]]))
     with pytest.raises(RuntimeError, match="got float32"):
         x.index_select(1, gg.tensor([0.0]))
+
+
+def test_gather_still_importable_from_array():
+    from glassgrad.functions import array, indexing
+
+    assert array.gather is indexing.gather is gg.gather
