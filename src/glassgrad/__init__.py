@@ -56,20 +56,25 @@ from glassgrad.functions.array import (
     broadcast_to,
     cat,
     chunk,
+    diag,
     expand,
     flatten,
-    gather,
+    flip,
     masked_fill,
     permute,
     reshape,
+    roll,
     split,
     squeeze,
     stack,
     transpose,
+    tril,
+    triu,
     unflatten,
     unsqueeze,
 )
-from glassgrad.functions.connection import matmul
+from glassgrad.functions.connection import einsum, matmul, outer
+from glassgrad.functions.indexing import gather, index_select, scatter, scatter_add
 from glassgrad.functions.math import (
     abs,  # noqa: A004
     add,
@@ -78,6 +83,7 @@ from glassgrad.functions.math import (
     div,
     erf,
     exp,
+    lerp,
     log,
     maximum,
     minimum,
@@ -94,14 +100,18 @@ from glassgrad.functions.reduction import (
     amin,
     argmax,
     argmin,
+    cumprod,
+    cumsum,
     logsumexp,
     max,  # noqa: A004
     mean,
     min,  # noqa: A004
+    prod,
     std,
     sum,  # noqa: A004
     var,
 )
+from glassgrad.functions.sorting import argsort, sort, topk
 
 clip = clamp
 concat = concatenate = cat

@@ -734,10 +734,58 @@ class Tensor:
         return _a.chunk(self, chunks, dim)
 
     def gather(self, dim, index):
-        return _a.gather(self, dim, index)
+        return _ix.gather(self, dim, index)
 
     def masked_fill(self, mask, value):
         return _a.masked_fill(self, mask, value)
+
+    def scatter(self, dim, index, src=None, *, value=None):
+        return _ix.scatter(self, dim, index, src, value=value)
+
+    def scatter_add(self, dim, index, src):
+        return _ix.scatter_add(self, dim, index, src)
+
+    def index_select(self, dim, index):
+        return _ix.index_select(self, dim, index)
+
+    def flip(self, *dims):
+        return _a.flip(self, *dims)
+
+    def roll(self, shifts, dims=None):
+        return _a.roll(self, shifts, dims)
+
+    def tril(self, diagonal=0):
+        return _a.tril(self, diagonal)
+
+    def triu(self, diagonal=0):
+        return _a.triu(self, diagonal)
+
+    def diag(self, diagonal=0):
+        return _a.diag(self, diagonal)
+
+    def sort(self, dim=-1, descending=False, *, stable=False):
+        return _s.sort(self, dim, descending, stable=stable)
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        return _s.argsort(self, dim, descending, stable)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        return _s.topk(self, k, dim, largest, sorted)
+
+    def prod(self, dim=None, keepdim=False, *, dtype=None):
+        return _r.prod(self, dim, keepdim, dtype=dtype)
+
+    def cumsum(self, dim, *, dtype=None):
+        return _r.cumsum(self, dim, dtype=dtype)
+
+    def cumprod(self, dim, *, dtype=None):
+        return _r.cumprod(self, dim, dtype=dtype)
+
+    def lerp(self, end, weight):
+        return _m.lerp(self, end, weight)
+
+    def outer(self, vec2):
+        return _c.outer(self, vec2)
 
 
 def _cuda_device(who: str, d) -> device:
@@ -854,5 +902,7 @@ from glassgrad.functions import _operands as _ops  # noqa: E402
 from glassgrad.functions import activation as _act  # noqa: E402
 from glassgrad.functions import array as _a  # noqa: E402
 from glassgrad.functions import connection as _c  # noqa: E402
+from glassgrad.functions import indexing as _ix  # noqa: E402
 from glassgrad.functions import math as _m  # noqa: E402
 from glassgrad.functions import reduction as _r  # noqa: E402
+from glassgrad.functions import sorting as _s  # noqa: E402

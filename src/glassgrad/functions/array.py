@@ -222,50 +222,6 @@ class Clone(Function):
         return gy
 
 
-class Gather(Function):
-    """``out[i][j] = x[i][index[i][j]]`` (for dim=1), as ``torch.gather``."""
-
-    uses_inputs = (1,)  # the index
-
-    def __init__(self, dim):
-        self.dim = dim
-
-    def forward(self, x, index):
-        self.in_shape = x.shape
-        if index.ndim != x.ndim:
-            raise RuntimeError(
-                f"gather: index must have as many dimensions as input ({x.ndim}), "
-                f"got index of shape {tuple(index.shape)}"
-            )
-        # torch allows an index smaller than the input in the other dims: crop x to match
-        crop = tuple(slice(None) if d == self.dim else slice(0, s) for d, s in enumerate(index.shape))
-        return array_module(x).take_along_axis(x[crop], index, axis=self.dim)
-
-    def backward(self, gy):
-        index = self.inputs[1]
-        return ScatterAdd(self.dim, self.in_shape)(gy, index), None
-
-
-class ScatterAdd(Function):
-    """Add ``src`` into zeros of ``shape`` at ``index`` along ``dim``: gather's backward."""
-
-    uses_inputs = (1,)  # the index
-
-    def __init__(self, dim, shape):
-        self.dim, self.shape = dim, shape
-
-    def forward(self, src, index):
-        xp = array_module(src)
-        out = xp.zeros(self.shape, dtype=src.dtype)
-        grid = list(xp.indices(index.shape, sparse=True))
-        grid[self.dim] = index
-        xp.add.at(out, tuple(grid), src)
-        return out
-
-    def backward(self, gout):
-        return Gather(self.dim)(gout, self.inputs[1]), None
-
-
 class Pad(Function):
     """Constant padding; ``widths`` is NumPy's list of (before, after) pairs, one per dim."""
 
@@ -427,12 +383,6 @@ def chunk(x, chunks: int, dim: int = 0):
     return split(x, builtins.max(1, -(-n // chunks)), dim)
 
 
-def gather(x, dim: int, index):
-    if index.dtype.name not in ("int64", "int32"):
-        raise RuntimeError(f"gather: index must be an int64 tensor, got {index.dtype}")
-    return Gather(_normalize_dim(dim, x.ndim, "gather"))(x, index)
-
-
 def masked_fill(x, mask, value):
     """``x`` with ``value`` where ``mask`` is true; no gradient flows to the filled places."""
     from glassgrad.functions.math import where
@@ -482,3 +432,158 @@ def one_hot(x, num_classes: int = -1):
         )
     out = (a[..., None] == xp.arange(num_classes)).astype(xp.int64)
     return Tensor._wrap(out, False)
+
+
+# -- reordering and triangular/diagonal parts ------------------------------------------------
+
+
+def _wrap_dim(dim: int, ndim: int, op: str) -> int:
+    """``dim`` as a non-negative index; a 0-dim tensor accepts 0 and -1, as in PyTorch."""
+    bound = builtins.max(ndim, 1)
+    if not -bound <= dim < bound:
+        raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {ndim} dimensions")
+    return dim % bound
+
+
+class Flip(Function):
+    """Reverse the order of elements along ``dims``; its own backward (flipping twice is the
+    identity)."""
+
+    uses_inputs = False
+
+    def __init__(self, dims):
+        self.dims = dims
+
+    def forward(self, x):
+        # a copy, as in PyTorch: NumPy's flip is a view, and writing to it would change x
+        return array_module(x).flip(x, self.dims).copy()
+
+    def backward(self, gy):
+        return Flip(self.dims)(gy)
+
+
+class Roll(Function):
+    """Shift elements cyclically by ``shifts`` along ``dims`` (of the flattened tensor when
+    ``dims`` is None); the backward rolls back by ``-shifts``."""
+
+    uses_inputs = False
+
+    def __init__(self, shifts, dims):
+        self.shifts, self.dims = shifts, dims
+
+    def forward(self, x):
+        return array_module(x).roll(x, self.shifts, self.dims)
+
+    def backward(self, gy):
+        back = -self.shifts if isinstance(self.shifts, int) else tuple(-s for s in self.shifts)
+        return Roll(back, self.dims)(gy)
+
+
+class Tril(Function):
+    """The lower triangle of the last two dims (on and below diagonal ``k``), zeros elsewhere.
+    The gradient keeps the same triangle, so the backward is this op again."""
+
+    uses_inputs = False
+
+    def __init__(self, k):
+        self.k = k
+
+    def forward(self, x):
+        return array_module(x).tril(x, self.k)
+
+    def backward(self, gy):
+        return Tril(self.k)(gy)
+
+
+class Triu(Function):
+    """The upper triangle of the last two dims (on and above diagonal ``k``), zeros elsewhere."""
+
+    uses_inputs = False
+
+    def __init__(self, k):
+        self.k = k
+
+    def forward(self, x):
+        return array_module(x).triu(x, self.k)
+
+    def backward(self, gy):
+        return Triu(self.k)(gy)
+
+
+def _dim_list(dims, ndim: int, op: str) -> tuple:
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    out = tuple(_wrap_dim(d, ndim, op) for d in dims)
+    for d in out:
+        if out.count(d) > 1:
+            raise RuntimeError(f"{op}: dim {d} appears multiple times in the list of dims {dims}")
+    return out
+
+
+def flip(x, *dims):
+    """``x`` with the order of elements reversed along each of ``dims`` (a copy)."""
+    dims = _dim_list(_shape_arg(dims), x.ndim, "flip")
+    if x.ndim == 0 or not dims:
+        return Clone()(x)
+    return Flip(dims)(x)
+
+
+def roll(x, shifts, dims=None):
+    """Shift elements by ``shifts`` places along ``dims``, those pushed off the end coming back at
+    the start; with ``dims`` None, roll the flattened tensor and restore its shape."""
+    if dims is None:
+        if not isinstance(shifts, int):
+            if len(shifts) != 1:
+                raise RuntimeError(f"roll: without dims, expected one shift, got shifts {tuple(shifts)}")
+            (shifts,) = shifts
+        return Roll(shifts, None)(x)
+    shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    if len(shifts) != len(dims):
+        raise RuntimeError(
+            f"roll: shifts and dims must have the same length, got {len(shifts)} shifts and {len(dims)} dims"
+        )
+    if x.ndim == 0:
+        raise IndexError(f"roll: a 0-dim tensor has no dim to roll along, got dims {dims}")
+    return Roll(shifts, tuple(_wrap_dim(d, x.ndim, "roll") for d in dims))(x)
+
+
+def _triangle(op_cls, name, x, diagonal):
+    if x.ndim < 2:
+        raise RuntimeError(f"{name}: expected a tensor with at least 2 dimensions, got shape {tuple(x.shape)}")
+    return op_cls(int(diagonal))(x)
+
+
+def tril(x, diagonal: int = 0):
+    """Zero all but the lower triangle of the last two dims: element (i, j) is kept where
+    j - i <= diagonal (0: the main diagonal, positive: above it, negative: below)."""
+    return _triangle(Tril, "tril", x, diagonal)
+
+
+def triu(x, diagonal: int = 0):
+    """Zero all but the upper triangle of the last two dims: element (i, j) is kept where
+    j - i >= diagonal."""
+    return _triangle(Triu, "triu", x, diagonal)
+
+
+def diag(x, diagonal: int = 0):
+    """A vector to a square matrix with it on diagonal ``diagonal`` (zeros elsewhere), or a matrix
+    to the vector of that diagonal. Both are indexing at the places (i, i + diagonal), so this
+    reuses the indexing ops: reading them is ``GetItem``, and writing a vector into zeros at them
+    is ``GetItemGrad`` (each the other's backward)."""
+    xp = array_module(x._data)
+    k = int(diagonal)
+    if x.ndim == 1:
+        n = x.shape[0]
+        rows = xp.arange(n) + builtins.max(-k, 0)
+        size = n + builtins.abs(k)
+        return GetItemGrad((rows, rows + k), True, (size, size))(x)
+    if x.ndim == 2:
+        r0, c0 = builtins.max(-k, 0), builtins.max(k, 0)
+        length = builtins.max(0, builtins.min(x.shape[0] - r0, x.shape[1] - c0))
+        rows = xp.arange(length) + r0
+        return GetItem((rows, rows - r0 + c0))(x)
+    raise RuntimeError(f"diag: expected a 1-D or 2-D tensor, got {x.ndim}-D of shape {tuple(x.shape)}")
+
+
+# gather moved to indexing.py with the other index ops; imported here for old imports' sake
+from glassgrad.functions.indexing import Gather, ScatterAdd, gather  # noqa: E402, F401

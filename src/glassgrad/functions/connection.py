@@ -179,3 +179,164 @@ def _renorm_rows(weight, idx, max_norm: float, norm_type: float) -> None:
     scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(rows.dtype)
     weight._data[rows_at] = rows * scale[:, None]
     weight._bump_version()
+
+
+# -- outer products and Einstein summation ---------------------------------------------------
+
+import string  # noqa: E402
+
+from glassgrad.functions.array import GetItemGrad, broadcast_to  # noqa: E402
+
+
+class Outer(Function):
+    """out[i, j] = a[i] b[j]; so d/da = gy @ b and d/db = a @ gy (matrix-vector products)."""
+
+    def forward(self, a, b):
+        return array_module(a).outer(a, b)
+
+    def backward(self, gy):
+        a, b = self.inputs
+        need_a, need_b = self.needs_input_grad
+        return (gy @ b if need_a else None), (a @ gy if need_b else None)
+
+
+def outer(input, vec2):
+    """The outer product of two vectors: out[i, j] = input[i] * vec2[j]."""
+    for name, v in (("input", input), ("vec2", vec2)):
+        if v.ndim != 1:
+            raise RuntimeError(f"outer: expected {name} to be a 1-D vector, got shape {tuple(v.shape)}")
+    return Outer()(*promote(input, vec2))
+
+
+class Einsum(Function):
+    """Einstein summation over letter subscripts, e.g. 'bij,bjk->bik' (batched matmul).
+
+    ``terms`` holds each operand's letters (an ellipsis already spelled out as letters) and ``out``
+    the output's. The gradient of operand k is again an einsum: the output gradient and the other
+    operands, summed to operand k's letters. Three things einsum itself cannot express are done
+    around it: letters only operand k has were summed away, so their gradient is broadcast back;
+    dims of size 1 that were broadcast are summed back to 1; and a letter repeated in operand k
+    ('ii->i' reads a diagonal) gets its gradient written back onto that diagonal."""
+
+    def __init__(self, terms, out):
+        self.terms, self.out = terms, out
+
+    def forward(self, *xs):
+        xp = array_module(*xs)
+        y = xp.einsum(",".join(self.terms) + "->" + self.out, *xs, optimize=len(xs) > 2)
+        # einsum may hand back a view of an input ('ii->i') or a NumPy scalar: make it an own array
+        if any(xp.may_share_memory(y, x) for x in xs):
+            y = y.copy()
+        return xp.asarray(y)
+
+    def backward(self, gy):
+        xs = self.inputs
+        grads = []
+        for k, (x, term) in enumerate(zip(xs, self.terms)):
+            if not self.needs_input_grad[k]:
+                grads.append(None)
+                continue
+            others = [t for j, t in enumerate(self.terms) if j != k]
+            tensors = [xs[j] for j in range(len(xs)) if j != k]
+            present = set(self.out).union(*others)
+            letters = "".join(dict.fromkeys(term))  # each letter once, in order
+            kept = "".join(c for c in letters if c in present)
+            g = Einsum([self.out, *others], kept)(gy, *tensors)
+            size = {c: n for c, n in zip(term, x.shape)}
+            # letters summed only in operand k come back as dims of size 1, broadcast below
+            g = reshape(g, tuple(g.shape[kept.index(c)] if c in kept else 1 for c in letters))
+            # a dim operand k has as 1 but the others as n was broadcast: sum it back to 1
+            target = tuple(size[c] for c in letters)
+            g = sum_to(g, tuple(1 if t == 1 else n for n, t in zip(g.shape, target)))
+            g = broadcast_to(g, target)
+            if len(letters) != len(term):
+                # out[..., i, ..., i, ...] = g[..., i, ...]: index the diagonal with one arange
+                # per dim of operand k, shaped to broadcast over g's letters
+                grid = array_module(gy._data).indices(g.shape, sparse=True)
+                key = tuple(grid[letters.index(c)] for c in term)
+                g = GetItemGrad(key, True, x.shape)(g)
+            grads.append(g)
+        return tuple(grads)
+
+
+def _parse_einsum(equation: str, shapes) -> tuple:
+    """(terms, out): each operand's subscripts and the output's, with '...' replaced by letters
+    the equation does not use (the ellipsis dims of all operands aligned from the right, as in
+    broadcasting) and the implicit output (no '->') made explicit: the ellipsis dims, then the
+    letters used once, in alphabetical order."""
+    eq = equation.replace(" ", "")
+    lhs, arrow, rhs = eq.partition("->")
+    terms = lhs.split(",")
+    if len(terms) != len(shapes):
+        raise RuntimeError(
+            f"einsum: the equation {equation!r} has {len(terms)} operand(s), but {len(shapes)} were given"
+        )
+    for t in terms + [rhs]:
+        bad = set(t.replace("...", "")) - set(string.ascii_letters)
+        if bad or t.count("...") > 1:
+            raise RuntimeError(
+                f"einsum: invalid subscripts {t!r} in {equation!r}; expected letters and at most one '...'"
+            )
+    free = [c for c in string.ascii_letters if c not in eq]
+    n_ellipsis = 0
+    for k, (t, shape) in enumerate(zip(terms, shapes)):
+        named = len(t.replace("...", ""))
+        if "..." in t:
+            if named > len(shape):
+                raise RuntimeError(
+                    f"einsum: operand {k} has {len(shape)} dimensions, fewer than the {named} subscripts in {t!r}"
+                )
+            n_ellipsis = max(n_ellipsis, len(shape) - named)
+        elif named != len(shape):
+            raise RuntimeError(
+                f"einsum: the subscripts {t!r} name {named} dimensions, but operand {k} has "
+                f"{len(shape)} (shape {tuple(shape)}) and no ellipsis was given"
+            )
+    ellipsis = "".join(free[:n_ellipsis])
+    terms = [
+        t.replace("...", ellipsis[n_ellipsis - (len(shape) - len(t) + 3):]) if "..." in t else t
+        for t, shape in zip(terms, shapes)
+    ]
+    used = "".join(terms)
+    if arrow:
+        out = rhs.replace("...", ellipsis)
+        for c in out:
+            if out.count(c) > 1 or c not in used:
+                raise RuntimeError(
+                    f"einsum: output subscript {c!r} in {equation!r} appears more than once or in no operand"
+                )
+    else:
+        out = ellipsis + "".join(sorted(c for c in set(used) if used.count(c) == 1 and c not in ellipsis))
+    sizes: dict = {}
+    for k, (t, shape) in enumerate(zip(terms, shapes)):
+        own: dict = {}
+        for c, n in zip(t, shape):
+            if own.setdefault(c, n) != n:
+                raise RuntimeError(
+                    f"einsum: subscript {c!r} is repeated in operand {k} for dims of sizes {own[c]} "
+                    f"and {n}; a repeated subscript (a diagonal) needs equal sizes"
+                )
+            seen = sizes.get(c, 1)
+            if n != seen and 1 not in (n, seen):
+                raise RuntimeError(
+                    f"einsum: subscript {c!r} has size {n} in operand {k}, which does not broadcast "
+                    f"with size {seen} seen before"
+                )
+            sizes[c] = n if seen == 1 else seen
+    return terms, out
+
+
+def einsum(equation: str, *operands):
+    """Einstein summation, as ``torch.einsum``: each operand is labelled by letters, one per dim;
+    the output keeps the letters after '->' and sums over the rest. 'ij,jk->ik' is a matrix
+    product, 'ii->i' a diagonal, 'bi,bi->b' a batch of dot products, '...ij->...ji' a transpose
+    of the last two dims. Operands may also be given as one list."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    if not operands:
+        raise RuntimeError("einsum: expected at least one operand")
+    dtypes = {t.dtype.name for t in operands}
+    if len(dtypes) > 1:
+        raise RuntimeError(f"einsum: expected all operands to have the same dtype, got {sorted(dtypes)}")
+    terms, out = _parse_einsum(equation, [t.shape for t in operands])
+    return Einsum(terms, out)(*operands)

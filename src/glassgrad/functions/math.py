@@ -399,3 +399,42 @@ def _floating(a):
     from glassgrad._dtype import get_default_dtype
 
     return a.to(get_default_dtype())
+
+
+class Lerp(_Broadcasting):
+    """Linear interpolation ``a + w (b - a)``: d/da = 1 - w, d/db = w, d/dw = b - a.
+
+    For |w| >= 0.5 the value is computed from the other end, ``b - (b - a)(1 - w)``, as PyTorch
+    does: then w = 1 gives exactly b (``a + 1 * (b - a)`` may round away from it)."""
+
+    def forward(self, a, b, w):
+        xp = array_module(a)
+        diff = b - a
+        return xp.where(xp.abs(w) < 0.5, a + w * diff, b - diff * (1 - w))
+
+    def backward(self, gy):
+        a, b, w = self.inputs
+        need_a, need_b, need_w = self.needs_input_grad
+        ga = sum_to(gy * (1.0 - w), a.shape) if need_a else None
+        gb = sum_to(gy * w, b.shape) if need_b else None
+        gw = sum_to(gy * (b - a), w.shape) if need_w else None
+        return ga, gb, gw
+
+
+def lerp(input, end, weight):
+    """``input + weight * (end - input)``: the point a fraction ``weight`` of the way from
+    ``input`` to ``end``; ``weight`` is a number or a tensor (all three broadcast together)."""
+    from glassgrad._tensor import Tensor
+
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"lerp: expected floating point tensors, got {input.dtype.name}")
+    if end.dtype != input.dtype:
+        raise RuntimeError(f"lerp: expected end to have the input's dtype {input.dtype.name}, got {end.dtype.name}")
+    if isinstance(weight, Tensor):
+        if weight.dtype != input.dtype:
+            raise RuntimeError(
+                f"lerp: expected weight to have the input's dtype {input.dtype.name}, got {weight.dtype.name}"
+            )
+    else:
+        weight = constant(array_module(input._data).asarray(weight, dtype=input._data.dtype))
+    return Lerp()(input, end, weight)

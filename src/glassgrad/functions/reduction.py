@@ -295,3 +295,175 @@ def std(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
 
 def logsumexp(x, dim, keepdim: bool = False):
     return LogSumExp(_dims(dim, x.ndim, "logsumexp"), keepdim)(x)
+
+
+# -- products and running totals ------------------------------------------------------------
+
+from glassgrad.functions.array import cat, flip, getitem  # noqa: E402
+
+
+def _accumulated_dtype(x):
+    """PyTorch accumulates integers and bools (uint8 included) as int64."""
+    return "int64" if x.dtype.kind in "biu" else None
+
+
+def _along(dim: int, ndim: int, part: slice) -> tuple:
+    """An indexing key that takes ``part`` of dim ``dim`` and all of the others."""
+    return (slice(None),) * dim + (part,) + (slice(None),) * (ndim - dim - 1)
+
+
+def _shift(x, dim: int, fill: float, forward: bool):
+    """``x`` moved one place along ``dim`` (towards the end when ``forward``), the emptied place
+    holding ``fill`` and the last (or first) element dropped: out_i = x_{i-1} (or x_{i+1})."""
+    n = x.shape[dim]
+    edge = list(x.shape)
+    edge[dim] = 1
+    pad = constant(array_module(x._data).full(edge, fill, dtype=x._data.dtype))
+    if forward:
+        return cat([pad, getitem(x, _along(dim, x.ndim, slice(0, builtins.max(n - 1, 0))))], dim)
+    return cat([getitem(x, _along(dim, x.ndim, slice(1, n))), pad], dim)
+
+
+def _reverse_cumsum(x, dim: int):
+    """out_i = sum_{k >= i} x_k: the sum from the end."""
+    return flip(CumSum(dim)(flip(x, dim)), dim)
+
+
+def _products_before(x, dim: int):
+    """out_i = prod_{j < i} x_j (1 for the first element), computed without dividing."""
+    return CumProd(dim)(_shift(x, dim, 1.0, forward=True))
+
+
+class CumSum(Function):
+    """Running sum y_k = sum_{i <= k} x_i; every y_k with k >= i uses x_i once, so the gradient
+    is the running sum of gy taken from the end."""
+
+    uses_inputs = False
+
+    def __init__(self, dim):
+        self.dim = dim
+
+    def forward(self, x):
+        return x.cumsum(axis=self.dim, dtype=_accumulated_dtype(x))
+
+    def backward(self, gy):
+        return _reverse_cumsum(gy, self.dim)
+
+
+class CumProd(Function):
+    """Running product y_k = prod_{i <= k} x_i.
+
+    d y_k / d x_i = prod_{j <= k, j != i} x_j for k >= i. Without zeros that is y_k / x_i, and
+    the gradient is reverse_cumsum(gy * y) / x. A zero makes that 0/0, so then it is computed
+    without division: gx_i = (prod_{j < i} x_j) * r_i with r_i = sum_{k >= i} gy_k prod_{i < j <= k} x_j,
+    which obeys r_i = gy_i + x_{i+1} r_{i+1} (``ReverseScan``). Both forms are built from
+    differentiable ops, so gradients of every order are right, zeros or not."""
+
+    uses_output = True
+
+    def __init__(self, dim):
+        self.dim = dim
+
+    def forward(self, x):
+        return x.cumprod(axis=self.dim, dtype=_accumulated_dtype(x))
+
+    def backward(self, gy):
+        (x,) = self.inputs
+        d = self.dim
+        if not (x._data == 0).any():
+            return _reverse_cumsum(gy * self.saved_output, d) / x
+        return _products_before(x, d) * ReverseScan(d)(_shift(x, d, 0.0, forward=False), gy)
+
+
+class ReverseScan(Function):
+    """The linear recurrence r_i = b_i + a_i r_{i+1} run from the end of ``dim`` (r_n = 0).
+
+    Its gradient is the same recurrence run from the start, c_i = h_i + a_{i-1} c_{i-1} for the
+    upstream gradient h, giving d/db = c and d/da_i = c_i r_{i+1}; so it is its own backward (on
+    flipped inputs). A Python loop over ``dim``, vectorized over the other dims."""
+
+    uses_output = True
+
+    def __init__(self, dim):
+        self.dim = dim
+
+    def forward(self, a, b):
+        xp = array_module(a)
+        a0, b0 = xp.moveaxis(a, self.dim, 0), xp.moveaxis(b, self.dim, 0)
+        r = xp.empty_like(b0)
+        carry = xp.zeros_like(b0[0]) if len(b0) else None
+        for i in range(len(b0) - 1, -1, -1):
+            carry = b0[i] + a0[i] * carry
+            r[i] = carry
+        return xp.moveaxis(r, 0, self.dim)
+
+    def backward(self, h):
+        a = self.inputs[0]
+        d = self.dim
+        c = flip(ReverseScan(d)(flip(_shift(a, d, 0.0, forward=True), d), flip(h, d)), d)
+        ga = c * _shift(self.saved_output, d, 0.0, forward=False) if self.needs_input_grad[0] else None
+        return ga, c
+
+
+class Prod(Function):
+    """Product along ``dim``. d y / d x_i = prod_{j != i} x_j: y / x_i without zeros, else the
+    products before i times the products after i (no division, so zeros are handled)."""
+
+    uses_output = True
+
+    def __init__(self, dim, keepdim):
+        self.dim, self.keepdim = dim, keepdim
+
+    def forward(self, x):
+        return x.prod(axis=self.dim, keepdims=self.keepdim, dtype=_accumulated_dtype(x))
+
+    def backward(self, gy):
+        (x,) = self.inputs
+        d = self.dim
+        gy = _expand_back(gy, x.shape, (d,), self.keepdim)
+        if not (x._data == 0).any():
+            return gy * _expand_back(self.saved_output, x.shape, (d,), self.keepdim) / x
+        after = flip(_products_before(flip(x, d), d), d)
+        return gy * _products_before(x, d) * after
+
+
+def _with_dtype(x, dtype):
+    return x if dtype is None else x.to(dtype)
+
+
+def _one_dim(dim, x, op: str) -> int:
+    if not isinstance(dim, int):
+        raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__}")
+    bound = builtins.max(x.ndim, 1)
+    if not -bound <= dim < bound:
+        raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {x.ndim} dimensions")
+    return dim % bound
+
+
+def prod(x, dim=None, keepdim: bool = False, *, dtype=None):
+    """The product of all elements, or along one ``dim``; integers and bools multiply as int64."""
+    x = _with_dtype(x, dtype)
+    if dim is None:
+        return Prod(0, False)(reshape(x, (-1,)))
+    d = _one_dim(dim, x, "prod")
+    if x.ndim == 0:  # one value: the product of itself, still 0-dim
+        return Prod(0, False)(reshape(x, (1,)))
+    return Prod(d, keepdim)(x)
+
+
+def _running(op_cls, name, x, dim, dtype):
+    x = _with_dtype(x, dtype)
+    d = _one_dim(dim, x, name)
+    if x.ndim == 0:
+        return reshape(op_cls(0)(reshape(x, (1,))), ())
+    return op_cls(d)(x)
+
+
+def cumsum(x, dim: int, *, dtype=None):
+    """Running sum along ``dim``: out_k = x_0 + ... + x_k."""
+    return _running(CumSum, "cumsum", x, dim, dtype)
+
+
+def cumprod(x, dim: int, *, dtype=None):
+    """Running product along ``dim``: out_k = x_0 * ... * x_k (gradients right with zeros too)."""
+    return _running(CumProd, "cumprod", x, dim, dtype)
