@@ -440,9 +440,8 @@ class Tensor:
         return _m.pow(self, other)
 
     def __rpow__(self, other):
-        # a Python number takes part in type promotion (2.5 ** int64 tensor is float32)
-        base = other if isinstance(other, (bool, int, float)) else _ops.as_tensor(other)
-        return _m.pow(base, self)
+        # a number takes part in type promotion as a number (2.5 ** int64 tensor is float32)
+        return _m.pow(other, self)
 
     def __neg__(self):
         return _m.neg(self)
