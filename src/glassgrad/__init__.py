@@ -10,7 +10,7 @@
 from glassgrad._tensor import Tensor, as_tensor, from_numpy, tensor
 
 # isort: split
-from glassgrad import autograd, datasets, nn, optim
+from glassgrad import autograd, datasets, linalg, nn, optim
 from glassgrad._creation import (
     arange,
     bernoulli,
@@ -96,6 +96,7 @@ from glassgrad.functions.reduction import (
     max,  # noqa: A004
     mean,
     min,  # noqa: A004
+    norm,
     std,
     sum,  # noqa: A004
     var,

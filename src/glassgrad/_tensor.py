@@ -640,13 +640,9 @@ class Tensor:
     def logsumexp(self, dim, keepdim=False):
         return _r.logsumexp(self, dim, keepdim)
 
-    def norm(self, p=2, dim=None, keepdim=False):
-        """The p-norm (p = 2 by default, or 1) over ``dim`` (all elements when None)."""
-        if p == 1:
-            return _m.abs(self).sum(dim, keepdim)
-        if p == 2:
-            return _m.sqrt((self * self).sum(dim, keepdim))
-        return (_m.abs(self) ** p).sum(dim, keepdim) ** (1.0 / p)
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        """The vector p-norm over ``dim`` (all elements when None); see ``glassgrad.norm``."""
+        return _r.norm(self, p, dim, keepdim, dtype)
 
     # -- shape methods ------------------------------------------------------------------------
 
