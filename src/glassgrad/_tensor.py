@@ -468,7 +468,10 @@ class Tensor:
 
     # comparisons and logic: no gradient, bool results
     def _compare(self, other, fn):
-        o = other._data if isinstance(other, Tensor) else other
+        # a NumPy scalar acts as a Python number, an array as a tensor of its dtype (so neither
+        # can make ``bool_tensor & np.int8(3)`` an int8 result, which glassgrad has no name for)
+        o = _ops.operand(other)
+        o = o._data if isinstance(o, Tensor) else o
         return Tensor._wrap(fn(self._data, o), False)
 
     def __eq__(self, other):

@@ -216,3 +216,62 @@ def test_bool_tensor_to_bool_power_is_bool():
     assert got.dtype == gg.bool and got.tolist() == [True, False]
     assert repr(got) == "tensor([ True, False])"
     assert (gg.tensor([True, False]) ** False).tolist() == [True, True]
+
+
+# -- every result has a dtype glassgrad can name --------------------------------------------------
+
+DTYPE_NAMES = ["bool", "uint8", "int32", "int64", "float32", "float64"]
+ODD_SCALARS = [True, 2, 2.5, np.int8(3), np.int16(3), np.uint8(200), np.float16(2.0), np.bool_(True)]
+
+
+def _sample(name):
+    values = [[0, 1, 1], [1, 0, 1]] if name == "bool" else [[0, 1, 2], [3, 4, 5]]
+    return gg.tensor(values, dtype=getattr(gg, name))
+
+
+def _results(name):
+    """(description, thunk) for the ops whose result dtype comes from NumPy's arithmetic."""
+    x = _sample(name)
+    yield "logsumexp", lambda: gg.logsumexp(x, 0)
+    yield "sum", lambda: gg.sum(x)
+    for s in ODD_SCALARS:
+        for f in (operator.add, operator.mul, operator.truediv, operator.pow, operator.and_,
+                  operator.or_, operator.xor):
+            yield f"{f.__name__}(x, {s!r})", lambda f=f, s=s: f(x, s)
+            yield f"{f.__name__}({s!r}, x)", lambda f=f, s=s: f(s, x)
+        yield f"clamp(x, {s!r})", lambda s=s: gg.clamp(x, s)
+        yield f"masked_fill(x, {s!r})", lambda s=s: gg.masked_fill(x, x != x, s)
+    for other in DTYPE_NAMES:
+        for f in (operator.add, operator.mul, operator.pow, operator.and_):
+            yield f"{f.__name__}(x, {other} tensor)", lambda f=f, o=other: f(x, _sample(o))
+
+
+@pytest.mark.parametrize("name", DTYPE_NAMES)
+def test_no_op_makes_a_dtype_glassgrad_cannot_name(name):
+    for what, thunk in _results(name):
+        try:
+            y = thunk()
+        except (RuntimeError, TypeError) as e:  # refused, with a message (e.g. pow of two bools)
+            assert str(e), what
+            continue
+        assert y.dtype.name in DTYPE_NAMES, f"{what} on {name}"
+        repr(y)
+
+
+def test_integer_logsumexp_computes_in_default_float_like_torch():
+    for dt in ("uint8", "int64", "bool"):
+        got = gg.logsumexp(_sample(dt), 0)
+        ref = torch.logsumexp(torch.tensor(_sample(dt).numpy()), 0)
+        _same(got, ref, f"logsumexp of {dt}")
+
+
+def test_numbers_an_integer_dtype_cannot_hold():
+    u = gg.tensor([0, 1, 2], dtype=gg.uint8)
+    for f in (lambda m, t: t**300, lambda m, t: m.clamp(t, max=300)):
+        with pytest.raises(RuntimeError):
+            f(torch, torch.tensor([0, 1, 2], dtype=torch.uint8))
+        with pytest.raises(RuntimeError, match="300 cannot be converted to uint8"):
+            f(gg, u)
+    # where torch wraps around, so does glassgrad
+    assert (u + -1).tolist() == [255, 0, 1] and (u + 300).tolist() == [44, 45, 46]
+    assert gg.masked_fill(u, gg.tensor([True, False, True]), -1).tolist() == [255, 1, 255]

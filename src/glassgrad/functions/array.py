@@ -453,7 +453,9 @@ def masked_fill(x, mask, value):
             )
         fill = value if value.dtype == x.dtype else value.to(x.dtype)
     else:
-        fill = constant(array_module(x._data).asarray(value, dtype=x._data.dtype))
+        # converted, not created, in x's dtype: -1 into uint8 wraps to 255 as in PyTorch (NumPy
+        # refuses to create a uint8 -1)
+        fill = constant(array_module(x._data).asarray(value).astype(x._data.dtype))
     xp = array_module(x._data)
     try:
         xp.broadcast_shapes(tuple(x.shape), tuple(mask.shape))

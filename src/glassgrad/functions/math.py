@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from glassgrad._backend import array_module, special_module
 from glassgrad._dtype import bool_, result_type
 from glassgrad.autograd.function import Function
@@ -95,7 +97,7 @@ class Pow(_Broadcasting):
     def forward(self, a, b):
         if a.dtype.kind in "iu":
             return _integer_power(a, b)
-        with array_module(a).errstate(divide="ignore", invalid="ignore"):
+        with array_module(a).errstate(divide="ignore", invalid="ignore", over="ignore"):
             return a**b
 
     def backward(self, gy):
@@ -125,7 +127,7 @@ class PowScalar(Function):
             # NumPy would compute bool ** bool in int8; PyTorch keeps bool: x ** True is x,
             # x ** False is all True
             return a.copy() if self.exponent else array_module(a).ones_like(a)
-        with array_module(a).errstate(divide="ignore", invalid="ignore"):
+        with array_module(a).errstate(divide="ignore", invalid="ignore", over="ignore"):
             return a**self.exponent
 
     def backward(self, gy):
@@ -345,11 +347,14 @@ def pow(a, b):  # noqa: A001 - PyTorch's name
 
     a, b = operand(a), operand(b)
     if isinstance(a, Tensor) and not isinstance(b, Tensor):
-        if b < 0 and not result_type(a, b).is_floating_point:
-            raise RuntimeError(
-                f"pow: integers to negative integer powers are not allowed (a {a.dtype.name} "
-                f"tensor to the power {b}); convert the tensor with .float() first"
-            )
+        d = result_type(a, b)
+        if not d.is_floating_point:
+            if b < 0:
+                raise RuntimeError(
+                    f"pow: integers to negative integer powers are not allowed (a {a.dtype.name} "
+                    f"tensor to the power {b}); convert the tensor with .float() first"
+                )
+            _check_fits(b, d, "pow: the exponent")
         a2, _ = promote(a, b)
         return PowScalar(b)(a2)
     a, b = promote(a, b)
@@ -408,6 +413,9 @@ def clamp(a, min=None, max=None):  # noqa: A002
             out = where(out > max, max, out)
         return out
     d = result_type(a, *(bound for bound in (min, max) if bound is not None))
+    for bound in (min, max):
+        if bound is not None and not d.is_floating_point:
+            _check_fits(bound, d, "clamp: the bound")
     if d.numpy != a._data.dtype:  # an integer tensor with a float bound is clamped as float
         a = a.to(d)
     return Clamp(min, max)(a)
@@ -430,6 +438,14 @@ def where(cond, a, b):
         raise TypeError(f"where: condition must be a bool tensor, got {cond.dtype}")
     a, b = promote(a, b)
     return Where()(cond, a, b)
+
+
+def _check_fits(number, d, what: str) -> None:
+    """Refuse a Python number that an integer dtype cannot hold (300 as uint8), as PyTorch does,
+    instead of NumPy's OverflowError."""
+    info = np.iinfo(d.numpy) if d.numpy.kind in "iu" else None
+    if info is not None and not info.min <= number <= info.max:
+        raise RuntimeError(f"{what} {number} cannot be converted to {d.name} without overflow")
 
 
 def _floating(a):

@@ -406,7 +406,11 @@ def std(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
 
 
 def logsumexp(x, dim, keepdim: bool = False):
-    return LogSumExp(_dims(dim, x.ndim, "logsumexp"), keepdim)(x)
+    """log(sum(exp(x))) over ``dim`` without overflow; integer inputs compute in the default
+    float dtype, as in PyTorch."""
+    from glassgrad.functions.math import _floating
+
+    return LogSumExp(_dims(dim, x.ndim, "logsumexp"), keepdim)(_floating(x))
 
 
 def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: A002
