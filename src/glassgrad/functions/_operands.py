@@ -38,6 +38,7 @@ def cast(x, d: dtype):
 
 
 _PY_NUMBERS = (float, int)
+_SCALARS = (float, int, bool)
 
 
 def operand(x):
@@ -45,16 +46,16 @@ def operand(x):
     number as it is, a NumPy scalar as the Python number it holds (``np.float64(3)`` acts like
     ``3.0``, so ``x ** np.float64(3)`` keeps a float32 ``x`` float32), and an array or nested
     list as a tensor of its own dtype (``float32 tensor + float64 array`` is float64)."""
-    if isinstance(x, Tensor) or type(x) in _PY_NUMBERS or type(x) is bool:
+    if isinstance(x, Tensor) or type(x) in _SCALARS:
         return x
     if isinstance(x, np.generic):
-        x = x.item()
+        x = x.item()  # np.float32(2) -> 2.0, np.bool_(True) -> True
+    elif isinstance(x, (int, float)):  # a subclass of a Python number (an IntEnum): the number
+        x = bool(x) if isinstance(x, bool) else int(x) if isinstance(x, int) else float(x)
+    if type(x) in _SCALARS:
+        return x
     if isinstance(x, complex):
         raise TypeError(f"glassgrad has no complex dtype; got the complex operand {x!r}")
-    if isinstance(x, bool):
-        return bool(x)
-    if isinstance(x, (int, float)):  # a subclass of a Python number: the plain number
-        return int(x) if isinstance(x, int) else float(x)
     from glassgrad._tensor import tensor
 
     return tensor(x)

@@ -341,13 +341,13 @@ def neg(a):
 def pow(a, b):  # noqa: A001 - PyTorch's name
     """``a ** b``, elementwise. With a number as the exponent the result keeps the tensor's dtype
     where the number's kind allows (an int tensor ** 2 is int, a bool tensor ** True is bool,
-    any tensor ** 0.5 is floating); integers to negative number powers are refused, as in
+    any tensor ** 0.5 is floating); integers to negative integer powers are refused, as in
     PyTorch, while a negative integer *tensor* exponent follows PyTorch's integer rule."""
     from glassgrad._tensor import Tensor
 
     a, b = operand(a), operand(b)
     if isinstance(a, Tensor) and not isinstance(b, Tensor):
-        d = result_type(a, b)
+        d = a.dtype if a._data.dtype.kind == "f" else result_type(a, b)
         if not d.is_floating_point:
             if b < 0:
                 raise RuntimeError(
