@@ -10,7 +10,7 @@
 from glassgrad._tensor import Tensor, as_tensor, from_numpy, tensor
 
 # isort: split
-from glassgrad import autograd, cuda, datasets, nn, optim
+from glassgrad import autograd, cuda, datasets, linalg, nn, optim
 from glassgrad._creation import (
     arange,
     bernoulli,
@@ -106,6 +106,7 @@ from glassgrad.functions.reduction import (
     max,  # noqa: A004
     mean,
     min,  # noqa: A004
+    norm,
     prod,
     std,
     sum,  # noqa: A004

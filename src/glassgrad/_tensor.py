@@ -466,9 +466,8 @@ class Tensor:
         return _m.pow(self, other)
 
     def __rpow__(self, other):
-        # a Python number takes part in type promotion (2.5 ** int64 tensor is float32)
-        base = other if isinstance(other, (bool, int, float)) else _ops.as_tensor(other)
-        return _m.pow(base, self)
+        # a number takes part in type promotion as a number (2.5 ** int64 tensor is float32)
+        return _m.pow(other, self)
 
     def __neg__(self):
         return _m.neg(self)
@@ -495,7 +494,10 @@ class Tensor:
 
     # comparisons and logic: no gradient, bool results
     def _compare(self, other, fn):
-        o = other._data if isinstance(other, Tensor) else other
+        # a NumPy scalar acts as a Python number, an array as a tensor of its dtype (so neither
+        # can make ``bool_tensor & np.int8(3)`` an int8 result, which glassgrad has no name for)
+        o = _ops.operand(other)
+        o = o._data if isinstance(o, Tensor) else o
         return Tensor._wrap(fn(self._data, o), False)
 
     def __eq__(self, other):
@@ -667,13 +669,9 @@ class Tensor:
     def logsumexp(self, dim, keepdim=False):
         return _r.logsumexp(self, dim, keepdim)
 
-    def norm(self, p=2, dim=None, keepdim=False):
-        """The p-norm (p = 2 by default, or 1) over ``dim`` (all elements when None)."""
-        if p == 1:
-            return _m.abs(self).sum(dim, keepdim)
-        if p == 2:
-            return _m.sqrt((self * self).sum(dim, keepdim))
-        return (_m.abs(self) ** p).sum(dim, keepdim) ** (1.0 / p)
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        """The vector p-norm over ``dim`` (all elements when None); see ``glassgrad.norm``."""
+        return _r.norm(self, p, dim, keepdim, dtype)
 
     # -- shape methods ------------------------------------------------------------------------
 

@@ -187,3 +187,44 @@ def test_window_wholly_in_the_padding_gives_minus_inf_and_no_gradient():
     assert y.shape == (1, 1, 1, 3) and np.isneginf(y.detach().numpy()).all()
     y.sum().backward()
     assert not x.grad.numpy().any()
+
+
+@st.composite
+def small_inputs(draw):
+    """Pooling configs whose input may be smaller than the kernel: with ceil_mode the last
+    window hangs over the end of the input (the reported bug: avg_pool2d(ones(1, 1, 1, 1), 2,
+    ceil_mode=True) raised)."""
+    k = _pair(draw, 1, 4)
+    stride = draw(st.one_of(st.none(), st.just(_pair(draw, 1, 3))))
+    pad = tuple(draw(st.integers(0, ki // 2)) for ki in k)
+    hw = tuple(draw(st.integers(1, ki + 3)) for ki in k)
+    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2)), *hw)
+    return shape, dict(kernel_size=k, stride=stride, padding=pad, ceil_mode=draw(st.booleans()))
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(small_inputs(), st.sampled_from(["max_pool2d", "avg_pool2d"]), st.booleans())
+def test_overhanging_windows_match_torch(cfg, fn_name, count_include_pad):
+    shape, kw = cfg
+    if fn_name == "avg_pool2d":
+        kw = dict(kw, count_include_pad=count_include_pad)
+    x = np.random.default_rng(5).standard_normal(shape)
+    try:
+        getattr(TF, fn_name)(torch.tensor(x), **kw)
+    except RuntimeError:  # no window fits (floor mode): both refuse
+        with pytest.raises(RuntimeError, match="output size"):
+            getattr(F, fn_name)(gg.tensor(x), **kw)
+        return
+    _assert_match(*_both(fn_name, x, kw))
+
+
+@pytest.mark.parametrize("fn_name", ["max_pool2d", "avg_pool2d"])
+@pytest.mark.parametrize("count_include_pad", [True, False])
+def test_pooling_a_one_pixel_input_with_ceil_mode(fn_name, count_include_pad):
+    kw = dict(kernel_size=2, ceil_mode=True)
+    if fn_name == "avg_pool2d":
+        kw["count_include_pad"] = count_include_pad
+    got, want = _both(fn_name, np.full((1, 1, 1, 1), 3.0), kw)
+    _assert_match(got, want)
+    assert got["y"].shape == (1, 1, 1, 1) and got["y"].item() == 3.0
+    _assert_match(*_both(fn_name, np.arange(5.0).reshape(1, 1, 1, 5), dict(kw, kernel_size=(2, 3), stride=2)))

@@ -31,10 +31,34 @@ def cast(x, d: dtype):
     """``x`` converted to dtype ``d``; a Python number becomes a constant 0-dim tensor."""
     if isinstance(x, Tensor):
         return x if x._data.dtype == d.numpy else x.to(d)
-    return Tensor._wrap(np.asarray(x, dtype=d.numpy), False)
+    try:
+        return Tensor._wrap(np.asarray(x, dtype=d.numpy), False)
+    except OverflowError:  # e.g. -1 as uint8: wrap around (255), as PyTorch does
+        return Tensor._wrap(np.array(x).astype(d.numpy), False)
 
 
 _PY_NUMBERS = (float, int)
+_SCALARS = (float, int, bool)
+
+
+def operand(x):
+    """One operand of a binary op as glassgrad takes part in promotion: a tensor or a Python
+    number as it is, a NumPy scalar as the Python number it holds (``np.float64(3)`` acts like
+    ``3.0``, so ``x ** np.float64(3)`` keeps a float32 ``x`` float32), and an array or nested
+    list as a tensor of its own dtype (``float32 tensor + float64 array`` is float64)."""
+    if isinstance(x, Tensor) or type(x) in _SCALARS:
+        return x
+    if isinstance(x, np.generic):
+        x = x.item()  # np.float32(2) -> 2.0, np.bool_(True) -> True
+    elif isinstance(x, (int, float)):  # a subclass of a Python number (an IntEnum): the number
+        x = bool(x) if isinstance(x, bool) else int(x) if isinstance(x, int) else float(x)
+    if type(x) in _SCALARS:
+        return x
+    if isinstance(x, complex):
+        raise TypeError(f"glassgrad has no complex dtype; got the complex operand {x!r}")
+    from glassgrad._tensor import tensor
+
+    return tensor(x)
 
 
 def promote(*operands):
@@ -56,5 +80,6 @@ def promote(*operands):
             isinstance(x, Tensor) and x._data.dtype == first._data.dtype for x in operands
         ):
             return operands
+    operands = tuple(operand(x) for x in operands)
     d = result_type(*operands)
     return tuple(cast(x, d) for x in operands)

@@ -9,6 +9,7 @@ without any copy. See docs/cnn.md.
 
 from __future__ import annotations
 
+import builtins
 import math
 import threading
 
@@ -60,17 +61,18 @@ def batched(fn, x, *args):
 def out_size(size: int, kernel: int, stride: int, pad_total: int, dilation: int,
              ceil_mode: bool = False, pad_before: int = 0) -> int:
     """Number of window positions along one dim: floor (or ceil) of
-    ``(size + pad_total - dilation * (kernel - 1) - 1) / stride`` plus one. In ceil mode the last
-    window must still start inside the input or its leading padding (PyTorch's rule)."""
+    ``(size + pad_total - dilation * (kernel - 1) - 1) / stride`` plus one, or 0 if none fits.
+
+    In ceil mode the last window may hang over the end of the padded input, even when the
+    input is smaller than the kernel (the span is negative: a 1x1 input pooled by 2x2 gives one
+    window), but it must start inside the input or its leading padding (PyTorch's rule)."""
     span = size + pad_total - dilation * (kernel - 1) - 1
-    if span < 0:
-        return 0
     if not ceil_mode:
-        return span // stride + 1
-    n = -(-span // stride) + 1
+        return builtins.max(span // stride + 1, 0)
+    n = -(-span // stride) + 1  # ceil division, also for a negative span
     if (n - 1) * stride >= size + pad_before:
         n -= 1
-    return n
+    return builtins.max(n, 0)
 
 
 def channel_major(x):

@@ -145,6 +145,8 @@ class Softmax(Function):
 
     def forward(self, x):
         xp = array_module(x)
+        if x.size == 0:  # nothing to normalize (and no max to shift by): an empty result
+            return x.copy()
         e = xp.exp(x - x.max(axis=self.dim, keepdims=True))
         e /= e.sum(axis=self.dim, keepdims=True)
         return e
@@ -165,6 +167,8 @@ class LogSoftmax(Function):
 
     def forward(self, x):
         xp = array_module(x)
+        if x.size == 0:  # nothing to normalize (and no max to shift by): an empty result
+            return x.copy()
         shifted = x - x.max(axis=self.dim, keepdims=True)
         shifted -= xp.log(xp.exp(shifted).sum(axis=self.dim, keepdims=True))
         return shifted

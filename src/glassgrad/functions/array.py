@@ -384,19 +384,37 @@ def chunk(x, chunks: int, dim: int = 0):
 
 
 def masked_fill(x, mask, value):
-    """``x`` with ``value`` where ``mask`` is true; no gradient flows to the filled places."""
+    """``x`` with ``value`` where ``mask`` is true; no gradient flows to the filled places.
+
+    ``x`` and ``mask`` broadcast together, as in PyTorch's out-of-place ``masked_fill``: the
+    result has their common shape and ``x``'s dtype, and ``x``'s gradient is summed back to its
+    shape. ``value`` is a number or a 0-dim tensor (which then gets the gradient of the filled
+    places)."""
+    from glassgrad._tensor import Tensor
     from glassgrad.functions.math import where
 
     if mask.dtype.name != "bool":
         raise RuntimeError(f"masked_fill: mask must be a bool tensor, got {mask.dtype}")
-    fill = constant(array_module(x._data).asarray(value, dtype=x._data.dtype))
-    out = where(mask, fill, x)
-    if out.shape != x.shape:
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError(
+                f"masked_fill: value must be a number or a 0-dim tensor, got a tensor of shape "
+                f"{tuple(value.shape)}"
+            )
+        fill = value if value.dtype == x.dtype else value.to(x.dtype)
+    else:
+        # converted, not created, in x's dtype: -1 into uint8 wraps to 255 as in PyTorch (NumPy
+        # refuses to create a uint8 -1)
+        fill = constant(array_module(x._data).asarray(value).astype(x._data.dtype))
+    xp = array_module(x._data)
+    try:
+        xp.broadcast_shapes(tuple(x.shape), tuple(mask.shape))
+    except ValueError:
         raise RuntimeError(
-            f"masked_fill: mask of shape {tuple(mask.shape)} does not broadcast to the "
-            f"input's shape {tuple(x.shape)}"
-        )
-    return out
+            f"masked_fill: mask of shape {tuple(mask.shape)} and input of shape {tuple(x.shape)} "
+            "cannot be broadcast together"
+        ) from None
+    return where(mask, fill, x)
 
 
 def pad(x, pad, mode: str = "constant", value: float = 0.0):

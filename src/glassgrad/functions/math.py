@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from glassgrad._backend import array_module, special_module
 from glassgrad._dtype import bool_, result_type
 from glassgrad.autograd.function import Function
-from glassgrad.functions._operands import constant, promote
+from glassgrad.functions._operands import constant, operand, promote
 from glassgrad.functions.array import sum_to
 
 
@@ -93,7 +95,9 @@ class Pow(_Broadcasting):
     uses_output = True
 
     def forward(self, a, b):
-        with array_module(a).errstate(divide="ignore", invalid="ignore"):
+        if a.dtype.kind in "iu":
+            return _integer_power(a, b)
+        with array_module(a).errstate(divide="ignore", invalid="ignore", over="ignore"):
             return a**b
 
     def backward(self, gy):
@@ -119,7 +123,11 @@ class PowScalar(Function):
         self.exponent = exponent
 
     def forward(self, a):
-        with array_module(a).errstate(divide="ignore", invalid="ignore"):
+        if a.dtype.kind == "b":
+            # NumPy would compute bool ** bool in int8; PyTorch keeps bool: x ** True is x,
+            # x ** False is all True
+            return a.copy() if self.exponent else array_module(a).ones_like(a)
+        with array_module(a).errstate(divide="ignore", invalid="ignore", over="ignore"):
             return a**self.exponent
 
     def backward(self, gy):
@@ -130,6 +138,20 @@ class PowScalar(Function):
         if c == 2:
             return gy * a * 2.0
         return gy * c * a ** (c - 1)
+
+
+def _integer_power(a, b):
+    """``a ** b`` for integer arrays with PyTorch's rule for negative exponents (NumPy refuses
+    them): 1 ** b = 1, (-1) ** b = +-1 by the parity of b, and any other base gives 0 (the
+    integer part of a fraction of magnitude < 1)."""
+    xp = array_module(a)
+    negative = b < 0
+    if not negative.any():
+        return a**b
+    out = a ** xp.where(negative, 0, b).astype(b.dtype, copy=False)
+    odd = (b % 2) != 0
+    at_negative = xp.where(a == 1, 1, xp.where(a == -1, xp.where(odd, -1, 1), 0))
+    return xp.where(negative, at_negative, out).astype(out.dtype, copy=False)
 
 
 class Exp(Function):
@@ -285,6 +307,7 @@ def add(a, b, alpha=1):
 
 
 def sub(a, b, alpha=1):
+    a, b = operand(a), operand(b)
     for x in (a, b):
         if isinstance(x, bool) or getattr(x, "dtype", None) is bool_:
             raise RuntimeError(
@@ -316,12 +339,31 @@ def neg(a):
 
 
 def pow(a, b):  # noqa: A001 - PyTorch's name
+    """``a ** b``, elementwise. With a number as the exponent the result keeps the tensor's dtype
+    where the number's kind allows (an int tensor ** 2 is int, a bool tensor ** True is bool,
+    any tensor ** 0.5 is floating); integers to negative integer powers are refused, as in
+    PyTorch, while a negative integer *tensor* exponent follows PyTorch's integer rule."""
     from glassgrad._tensor import Tensor
 
+    a, b = operand(a), operand(b)
     if isinstance(a, Tensor) and not isinstance(b, Tensor):
+        d = a.dtype if a._data.dtype.kind == "f" else result_type(a, b)
+        if not d.is_floating_point:
+            if b < 0:
+                raise RuntimeError(
+                    f"pow: integers to negative integer powers are not allowed (a {a.dtype.name} "
+                    f"tensor to the power {b}); convert the tensor with .float() first"
+                )
+            _check_fits(b, d, "pow: the exponent")
         a2, _ = promote(a, b)
         return PowScalar(b)(a2)
-    return Pow()(*promote(a, b))
+    a, b = promote(a, b)
+    if a.dtype is bool_:
+        raise NotImplementedError(
+            "pow: not implemented for two bool operands (as in PyTorch); convert one with .int() or "
+            ".float()"
+        )
+    return Pow()(a, b)
 
 
 def exp(a):
@@ -358,6 +400,9 @@ def clamp(a, min=None, max=None):  # noqa: A002
 
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
+    # a NumPy scalar bound acts as the Python number it holds (it must not make float32 float64)
+    min = None if min is None else operand(min)  # noqa: A001
+    max = None if max is None else operand(max)  # noqa: A001
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         # where the input equals a bound it keeps the whole gradient, as in PyTorch (maximum
         # and minimum would split it); if min > max the result is max
@@ -368,6 +413,9 @@ def clamp(a, min=None, max=None):  # noqa: A002
             out = where(out > max, max, out)
         return out
     d = result_type(a, *(bound for bound in (min, max) if bound is not None))
+    for bound in (min, max):
+        if bound is not None and not d.is_floating_point:
+            _check_fits(bound, d, "clamp: the bound")
     if d.numpy != a._data.dtype:  # an integer tensor with a float bound is clamped as float
         a = a.to(d)
     return Clamp(min, max)(a)
@@ -390,6 +438,14 @@ def where(cond, a, b):
         raise TypeError(f"where: condition must be a bool tensor, got {cond.dtype}")
     a, b = promote(a, b)
     return Where()(cond, a, b)
+
+
+def _check_fits(number, d, what: str) -> None:
+    """Refuse a Python number that an integer dtype cannot hold (300 as uint8), as PyTorch does,
+    instead of NumPy's OverflowError."""
+    info = np.iinfo(d.numpy) if d.numpy.kind in "iu" else None
+    if info is not None and not info.min <= number <= info.max:
+        raise RuntimeError(f"{what} {number} cannot be converted to {d.name} without overflow")
 
 
 def _floating(a):

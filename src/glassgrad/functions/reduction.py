@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import builtins
+import math
+import warnings
 from collections import namedtuple
 
 from glassgrad._backend import array_module
@@ -11,9 +13,15 @@ from glassgrad.functions._operands import constant
 from glassgrad.functions.array import broadcast_to, reshape
 
 
+def _all_dims(dim) -> bool:
+    """True for ``dim=None`` and for an empty ``dim=()``, which PyTorch also reads as 'all'."""
+    return dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0)
+
+
 def _dims(dim, ndim: int, op: str):
-    """``dim`` (None, an int or a sequence) as a sorted tuple of non-negative dims."""
-    if dim is None:
+    """``dim`` (None, an int or a sequence; ``()`` means all) as a sorted tuple of
+    non-negative dims."""
+    if _all_dims(dim):
         return tuple(range(ndim))
     dims = dim if isinstance(dim, (tuple, list)) else (dim,)
     out = []
@@ -21,8 +29,26 @@ def _dims(dim, ndim: int, op: str):
         bound = builtins.max(ndim, 1)
         if not -bound <= d < bound:
             raise IndexError(f"{op}: dim {d} is out of range for a tensor with {ndim} dimensions")
+        if d % bound in out:
+            raise RuntimeError(f"{op}: dim {d % bound} appears more than once in dim={dim!r}")
         out.append(d % bound)
-    return tuple(sorted(set(out))) if ndim else ()
+    return tuple(sorted(out)) if ndim else ()
+
+
+def _nonempty(x, dim, dims, op: str) -> None:
+    """Reductions without an identity (max, min, the inf-norm) cannot reduce zero elements:
+    refuse as PyTorch does, naming the empty dim."""
+    if x.numel() == 0 and _all_dims(dim):
+        raise RuntimeError(
+            f"{op}: cannot reduce the empty tensor of shape {tuple(x.shape)} over all its dims "
+            "(the operation has no identity); give dim, over non-empty dims"
+        )
+    for d in dims:
+        if x.shape[d] == 0:
+            raise IndexError(
+                f"{op}: cannot reduce over dim {d}, which is empty (size 0) in the tensor of shape "
+                f"{tuple(x.shape)}; the operation has no identity"
+            )
 
 
 def _kept_shape(shape, dims):
@@ -62,6 +88,10 @@ class Mean(Function):
         self.count = 1
         for d in self.dims:
             self.count *= x.shape[d]
+        if self.count == 0:  # the mean of nothing is nan, as in PyTorch (NumPy would also warn)
+            shape = _kept_shape(x.shape, self.dims) if self.keepdim else [
+                s for i, s in enumerate(x.shape) if i not in self.dims]
+            return array_module(x).full(shape, float("nan"), dtype=x.dtype)
         return x.mean(axis=self.dims, keepdims=self.keepdim)
 
     def backward(self, gy):
@@ -77,12 +107,11 @@ class _AllExtremum(Function):
         self.dims, self.keepdim = dims, keepdim
 
     def forward(self, x):
-        if x.size == 0:
-            raise RuntimeError(f"{type(self).__name__.lower()}: cannot reduce an empty tensor")
         self.in_shape = x.shape
         y = self._reduce(x, axis=self.dims, keepdims=True)
         hits = x == y
-        self.share = hits / hits.sum(axis=self.dims, keepdims=True).astype(x.dtype)
+        with array_module(x).errstate(invalid="ignore"):  # 0 / 0 only when x has no elements
+            self.share = hits / hits.sum(axis=self.dims, keepdims=True).astype(x.dtype)
         return y if self.keepdim else y.reshape([s for i, s in enumerate(y.shape) if i not in self.dims])
 
     def backward(self, gy):
@@ -153,8 +182,11 @@ class LogSumExp(Function):
 
     def forward(self, x):
         xp = array_module(x)
-        m = x.max(axis=self.dims, keepdims=True)
-        m = xp.where(xp.isfinite(m), m, 0)
+        if x.size == 0:  # an empty sum: log 0 = -inf (and no max to shift by)
+            m = xp.zeros(_kept_shape(x.shape, self.dims), dtype=x.dtype)
+        else:
+            m = x.max(axis=self.dims, keepdims=True)
+            m = xp.where(xp.isfinite(m), m, 0)
         with xp.errstate(divide="ignore"):
             y = xp.log(xp.exp(x - m).sum(axis=self.dims, keepdims=True)) + m
         return y if self.keepdim else y.reshape([s for i, s in enumerate(y.shape) if i not in self.dims])
@@ -187,6 +219,70 @@ class StdFromVar(Function):
         return where(is_zero, 0.0, gy / (where(is_zero, 1.0, y) * 2.0))
 
 
+class VectorNorm(Function):
+    """The vector p-norm (sum |x|^p)^(1/p) over ``dims``, with its limits: p = inf is max |x|,
+    p = -inf is min |x|, p = 0 counts the non-zero elements.
+
+    Its gradient is sign(x) |x|^(p-1) / y^(p-1) (x / y for p = 2, sign(x) for p = 1; for
+    p = +-inf the gradient is shared among the elements that tie for the extremum). Where y = 0
+    the quotient is taken as 0, as in PyTorch, so the norm of a zero vector has gradient 0
+    instead of 0/0 = NaN; the masks keep the second-order gradient finite there too."""
+
+    uses_output = True
+
+    def __init__(self, ord, dims, keepdim):  # noqa: A002 - PyTorch's name
+        self.ord, self.dims, self.keepdim = ord, dims, keepdim
+
+    def forward(self, x):
+        xp = array_module(x)
+        p, kept = self.ord, {"axis": self.dims, "keepdims": True}
+        a = xp.abs(x)
+        if p == math.inf:
+            y = a.max(**kept)
+        elif p == -math.inf:
+            y = a.min(**kept)
+        elif p == 0:
+            y = (x != 0).sum(**kept).astype(x.dtype)
+        elif p == 1:
+            y = a.sum(**kept)
+        elif p == 2:
+            y = xp.sqrt((x * x).sum(**kept))
+        else:
+            with xp.errstate(divide="ignore"):  # 0 ** negative p = inf, whose 1/p-th power is 0
+                y = (a**p).sum(**kept) ** (1.0 / p)
+        return y if self.keepdim else y.reshape([s for i, s in enumerate(y.shape) if i not in self.dims])
+
+    def backward(self, gy):
+        from glassgrad.functions.math import abs, where
+
+        x, p = self.inputs[0], self.ord
+        xa = x._data
+        xp = array_module(xa)
+        if p == 0:  # a count: piecewise constant
+            return constant(xp.zeros(xa.shape, dtype=gy._data.dtype))
+        g = _expand_back(gy, xa.shape, self.dims, self.keepdim)
+        sign = constant(xp.sign(xa))
+        if p == 1:
+            return g * sign
+        y = self.saved_output
+        if not self.keepdim:
+            y = reshape(y, _kept_shape(xa.shape, self.dims))
+        if p in (math.inf, -math.inf):
+            hits = xp.abs(xa) == y._data
+            count = xp.maximum(hits.sum(axis=self.dims, keepdims=True), 1)
+            return g * sign * constant((hits / count).astype(xa.dtype))
+        if p == 2:
+            y_zero = constant(y._data == 0)
+            return x * where(y_zero, 0.0, g / where(y_zero, 1.0, y))
+        if p > 1:  # sign(x) |x|^(p-1), finite at x = 0, over y^(p-1) (0 where y = 0)
+            y_zero = constant(y._data == 0)
+            return sign * abs(x) ** (p - 1) * where(y_zero, 0.0, g / where(y_zero, 1.0, y) ** (p - 1))
+        # p < 1: |x|^(p-1) is infinite at x = 0, where the gradient is taken as 0 (PyTorch)
+        x_zero = constant(xa == 0)
+        part = where(x_zero, 0.0, where(x_zero, 1.0, abs(x)) ** (p - 1))
+        return sign * part * g * y ** (1 - p)
+
+
 # -- public functions -----------------------------------------------------------------------
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
@@ -205,11 +301,15 @@ def mean(x, dim=None, keepdim: bool = False):
 
 
 def amax(x, dim=None, keepdim: bool = False):
-    return Amax(_dims(dim, x.ndim, "amax"), keepdim)(x)
+    dims = _dims(dim, x.ndim, "amax")
+    _nonempty(x, dim, dims, "amax")
+    return Amax(dims, keepdim)(x)
 
 
 def amin(x, dim=None, keepdim: bool = False):
-    return Amin(_dims(dim, x.ndim, "amin"), keepdim)(x)
+    dims = _dims(dim, x.ndim, "amin")
+    _nonempty(x, dim, dims, "amin")
+    return Amin(dims, keepdim)(x)
 
 
 def _with_indices(op_cls, arg_name, x, dim, keepdim):
@@ -219,6 +319,8 @@ def _with_indices(op_cls, arg_name, x, dim, keepdim):
         _dims(dim, 0, arg_name)
         x, d, keepdim = reshape(x, (1,)), 0, False
     else:
+        if not isinstance(dim, int):
+            raise TypeError(f"{arg_name}: dim must be an int, got {dim!r}")
         (d,) = _dims(dim, x.ndim, arg_name)
     fn = op_cls(d, keepdim)
     values = fn(x)
@@ -259,6 +361,7 @@ def argmax(x, dim=None, keepdim: bool = False):
     a = x._data
     if dim is not None:
         (d,) = _dims(dim, x.ndim, "argmax") or (None,)  # a 0-d tensor has no dim to reduce
+    _nonempty(x, dim, () if dim is None or d is None else (d,), "argmax")
     if dim is None or d is None:
         return Tensor._wrap(array_module(a).asarray(a.argmax(), dtype="int64"), False)
     return Tensor._wrap(a.argmax(axis=d, keepdims=keepdim).astype("int64"), False)
@@ -270,6 +373,7 @@ def argmin(x, dim=None, keepdim: bool = False):
     a = x._data
     if dim is not None:
         (d,) = _dims(dim, x.ndim, "argmin") or (None,)  # a 0-d tensor has no dim to reduce
+    _nonempty(x, dim, () if dim is None or d is None else (d,), "argmin")
     if dim is None or d is None:
         return Tensor._wrap(array_module(a).asarray(a.argmin(), dtype="int64"), False)
     return Tensor._wrap(a.argmin(axis=d, keepdims=keepdim).astype("int64"), False)
@@ -284,8 +388,16 @@ def var(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     n = 1
     for d in dims:
         n *= x.shape[d]
+    if n - correction <= 0:
+        warnings.warn(
+            f"var: degrees of freedom N - correction = {n} - {correction} <= 0, so the result is "
+            "inf (or nan); the correction should be less than the number of reduced elements",
+            stacklevel=2,
+        )
     centered = x - mean(x, dims, keepdim=True)
-    return sum(centered * centered, dims, keepdim) / (n - correction)
+    # with correction >= N there are no degrees of freedom left: PyTorch divides by 0 (inf, or
+    # nan where all values are equal) rather than by a negative count
+    return sum(centered * centered, dims, keepdim) / builtins.max(n - correction, 0)
 
 
 def std(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
@@ -294,7 +406,55 @@ def std(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
 
 
 def logsumexp(x, dim, keepdim: bool = False):
-    return LogSumExp(_dims(dim, x.ndim, "logsumexp"), keepdim)(x)
+    """log(sum(exp(x))) over ``dim`` without overflow; integer inputs compute in the default
+    float dtype, as in PyTorch."""
+    from glassgrad.functions.math import _floating
+
+    return LogSumExp(_dims(dim, x.ndim, "logsumexp"), keepdim)(_floating(x))
+
+
+def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: A002
+    """The vector ``ord``-norm of ``x`` over ``dim`` (all elements when None), as
+    ``torch.linalg.vector_norm``: (sum |x|^ord)^(1/ord); ord = inf / -inf give max / min |x|,
+    ord = 0 the number of non-zero elements. ``dtype`` computes (and returns) in that floating
+    dtype; it may widen the input's dtype, never narrow it."""
+    from glassgrad._dtype import to_dtype
+
+    if isinstance(ord, bool) or not isinstance(ord, (int, float)):
+        raise TypeError(f"vector_norm: ord must be a number (e.g. 2, 1, inf), got {ord!r}")
+    if not x.dtype.is_floating_point:
+        raise RuntimeError(f"vector_norm: expected a floating point input, got {x.dtype}; convert it with .float()")
+    if dtype is not None:
+        d = to_dtype(dtype)
+        if not d.is_floating_point:
+            raise RuntimeError(f"vector_norm: dtype must be a floating point dtype, got {d}")
+        if d.numpy.itemsize < x._data.dtype.itemsize:
+            raise RuntimeError(
+                f"vector_norm: the input's dtype {x.dtype} cannot be converted to dtype {d} without "
+                "narrowing; pass a dtype at least as wide as the input's"
+            )
+        x = x.to(d)
+    dims = _dims(dim, x.ndim, "vector_norm")
+    if ord < 0 or ord == math.inf:  # no identity: an empty sum has no -inf, inf or negative norm
+        try:
+            _nonempty(x, dim, dims, f"vector_norm (ord={ord})")
+        except IndexError as e:
+            raise RuntimeError(str(e)) from None
+    return VectorNorm(float(ord), dims, keepdim)(x)
+
+
+def norm(x, p="fro", dim=None, keepdim: bool = False, dtype=None):
+    """``torch.norm``: the vector ``p``-norm over ``dim`` (see :func:`vector_norm`); ``p='fro'``
+    (the default) and ``p=None`` mean the 2-norm."""
+    if p is None or p == "fro":
+        if not (dim is None or isinstance(dim, int) or len(dim) <= 2):
+            raise RuntimeError(f"norm: p='fro' takes at most 2 dims, got dim={dim!r}")
+        p = 2
+    elif isinstance(p, str):
+        if p == "nuc":
+            raise NotImplementedError("norm: the nuclear norm (p='nuc') is not implemented in glassgrad")
+        raise RuntimeError(f"norm: p={p!r} is not supported; use a number, 'fro' or None")
+    return vector_norm(x, p, dim, keepdim, dtype=dtype)
 
 
 # -- products and running totals ------------------------------------------------------------
