@@ -23,6 +23,12 @@ size m, with s = 1 / scale_factor when a scale factor is used, else n / m):
 
 ``align_corners=True`` maps the centres of the corner pixels onto each other; ``False`` maps the
 corners of the image (pixels as squares) and repeats the edge value beyond the centres.
+
+One difference from PyTorch, on purpose: for 3-D and 5-D 'nearest' inputs resized from n to n or
+2n places by a scale factor that says otherwise (n = 2, scale_factor = 1.1), PyTorch's forward
+reads ⌊k · s⌋ but its backward treats the map as a copy or a 2x repeat, so its gradient is not
+its forward's (``torch.autograd.gradcheck`` fails). glassgrad's values equal PyTorch's, and its
+gradient is the forward's.
 """
 
 from __future__ import annotations
@@ -52,10 +58,6 @@ class Taps:
         self.is_identity = (
             weight is None and index.shape == (in_size, 1) and bool((index[:, 0] == np.arange(in_size)).all())
         )
-
-    @property
-    def out_size(self) -> int:
-        return self.index.shape[0]
 
     def transposed(self) -> Taps:
         """The transposed map (from ``out_size`` places back to ``in_size``): row i lists the
