@@ -1,18 +1,19 @@
-"""Batch norm and layer norm: running statistics over several steps, the functional forms, and
-double backward of the fused ops against torch and finite differences."""
+"""Batch norm, layer norm and group norm: running statistics over several steps, the functional
+forms, the modules, and double backward of the fused ops against torch and finite differences."""
 
 import numpy as np
 import pytest
 import torch
 import torch.nn as tnn
 import torch.nn.functional as TF
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import glassgrad as gg
 from glassgrad import nn
 from glassgrad.nn import functional as F
-from tests.nn._nn_testing import assert_close, copy_torch_to_gg, randomize_torch
+from tests.nn._nn_testing import assert_close, check_forward_backward, copy_torch_to_gg, randomize_torch
+from tests.oracle import ORACLE, check
 
 
 @pytest.mark.parametrize("momentum", [0.1, 0.5, None])
@@ -207,3 +208,109 @@ def test_norms_match_torch_for_any_shape(n, c, extra, seed):
     assert_close(g_y2, t_y2, what="layer_norm")
     assert_close(g_x.grad, t_x.grad, what="input gradient")
     assert_close(g_w.grad, t_w.grad, what="weight gradient")
+
+
+# -- group norm ------------------------------------------------------------------------------------
+
+
+@ORACLE
+@given(
+    n=st.integers(1, 3),
+    groups=st.integers(1, 3),
+    per_group=st.integers(1, 3),
+    extra=st.lists(st.integers(1, 3), max_size=2),
+    affine=st.sampled_from(["both", "weight", "none"]),
+    eps=st.sampled_from([1e-5, 0.1]),
+    seed=st.integers(0, 2**16),
+)
+def test_group_norm_matches_torch(n, groups, per_group, extra, affine, eps, seed):
+    # torch refuses groups of one value when there is only one (its batch-norm check)
+    assume(n * per_group * int(np.prod(extra)) > 1)
+    rng = np.random.default_rng(seed)
+    c = groups * per_group
+    arrays = [rng.standard_normal((n, c, *extra)) * 2 + 1]
+    if affine != "none":
+        arrays.append(rng.standard_normal(c))
+    if affine == "both":
+        arrays.append(rng.standard_normal(c))
+    check(lambda m, x, *params: m.nn.functional.group_norm(x, groups, *params, eps=eps), arrays)
+
+
+def test_group_norm_special_cases_are_layer_and_instance_norm():
+    x = gg.randn(2, 6, 3, 2, dtype=gg.float64)
+    one_group = F.group_norm(x, 1)
+    assert_close(one_group, F.layer_norm(x, (6, 3, 2)), what="one group is layer norm over (C, H, W)")
+    per_channel = F.group_norm(x, 6)._data
+    xs = x._data
+    expected = (xs - xs.mean((2, 3), keepdims=True)) / np.sqrt(xs.var((2, 3), keepdims=True) + 1e-5)
+    assert_close(per_channel, expected, what="C groups is instance norm")
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(affine=False), dict(bias=False), dict(eps=1e-3)])
+def test_group_norm_module_matches_torch(kwargs):
+    t = tnn.GroupNorm(3, 6, **kwargs).double()
+    g = nn.GroupNorm(3, 6, **kwargs).double()
+    assert repr(g) == repr(t)
+    assert {k: tuple(v.shape) for k, v in g.state_dict().items()} == {
+        k: tuple(v.shape) for k, v in t.state_dict().items()
+    }
+    for k, v in g.state_dict().items():  # the same initial values: weight ones, bias zeros
+        assert_close(v, t.state_dict()[k], what=k)
+    randomize_torch(t)
+    copy_torch_to_gg(t, g)
+    x = np.random.default_rng(0).standard_normal((4, 6, 3, 5)) * 3 + 1
+    check_forward_backward(g, t, x)
+    check_forward_backward(g, t, x[:1, :, :, 0])  # a batch of one, and (N, C, L) input
+    g.eval()
+    t.eval()
+    check_forward_backward(g, t, x)  # the same in evaluation
+
+
+def test_group_norm_module_dtype_and_float32():
+    g = nn.GroupNorm(2, 4, dtype=gg.float64)
+    assert g.weight.dtype == gg.float64 and g.bias.dtype == gg.float64
+    g32 = nn.GroupNorm(2, 4)
+    assert g32.weight.dtype == gg.float32
+    assert g32(gg.randn(3, 4, 5)).dtype == gg.float32
+    t = tnn.GroupNorm(2, 4)
+    copy_torch_to_gg(randomize_torch(t), g32)
+    check_forward_backward(g32, t, np.random.default_rng(1).standard_normal((3, 4, 5)), dtype=np.float32)
+
+
+def test_group_norm_gradgradcheck():
+    x = gg.randn(2, 4, 3, dtype=gg.float64, requires_grad=True)
+    w = gg.randn(4, dtype=gg.float64, requires_grad=True)
+    b = gg.randn(4, dtype=gg.float64, requires_grad=True)
+    assert gg.autograd.gradgradcheck(lambda x, w, b: F.group_norm(x, 2, w, b), (x, w, b))
+
+
+def test_group_norm_errors():
+    with pytest.raises(ValueError, match=r"num_channels \(6\) must be divisible by num_groups \(4\)"):
+        nn.GroupNorm(4, 6)
+    with pytest.raises(ValueError, match="num_groups must be a positive int, got 0"):
+        nn.GroupNorm(0, 6)
+    gn = nn.GroupNorm(2, 6)
+    with pytest.raises(RuntimeError, match=r"GroupNorm\(2, 6, .*input of shape \(N, 6, \*\), got \(3, 4, 5\)"):
+        gn(gg.randn(3, 4, 5))
+    with pytest.raises(RuntimeError, match=r"divisible by num_groups, got an input of shape \(2, 6, 5\).*num_groups=4"):
+        F.group_norm(gg.randn(2, 6, 5), 4)
+    with pytest.raises(RuntimeError, match=r"weight of shape \(4,\).*got \(3,\)"):
+        F.group_norm(gg.randn(2, 4, 5), 2, gg.ones(3))
+    with pytest.raises(RuntimeError, match=r"bias of shape \(4,\).*got \(3,\)"):
+        F.group_norm(gg.randn(2, 4, 5), 2, gg.ones(4), gg.ones(3))
+    with pytest.raises(RuntimeError, match=r"shape \(N, C, \*\), got \(4,\)"):
+        F.group_norm(gg.randn(4), 2)
+    with pytest.raises(TypeError, match="floating point input"):
+        F.group_norm(gg.tensor([[1, 2]]), 1)
+    for shape, groups, w in (((2, 6, 5), 4, None), ((2, 4, 5), 2, 3), ((4,), 2, None)):
+        with pytest.raises(RuntimeError):  # torch refuses the same inputs
+            TF.group_norm(torch.randn(*shape), groups, None if w is None else torch.ones(w))
+
+
+def test_group_norm_of_single_values_gives_the_bias():
+    # every group holds one value: xhat = 0, so y = bias. PyTorch refuses this input with its
+    # batch norm message ("more than 1 value per channel when training"); glassgrad computes it.
+    b = gg.tensor([0.5, -1.0])
+    np.testing.assert_array_equal(F.group_norm(gg.tensor([[3.0, 4.0]]), 2, gg.ones(2), b).numpy(), [[0.5, -1.0]])
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        TF.group_norm(torch.tensor([[3.0, 4.0]]), 2)

@@ -1,8 +1,9 @@
-"""Normalization layers as single fused ops: batch norm and layer norm.
+"""Normalization layers as single fused ops: batch norm, layer norm and group norm.
 
-Both compute  y = gamma * xhat + beta,  xhat = (x - mean) / sqrt(var + eps),  with the mean and
+All compute  y = gamma * xhat + beta,  xhat = (x - mean) / sqrt(var + eps),  with the mean and
 the (biased) variance taken over some axes (batch norm: every axis but the channel axis 1; layer
-norm: the last few axes), and ``gamma``/``beta`` broadcast over the others. With
+norm: the last few axes; group norm: each group of channels and the spatial axes), and
+``gamma``/``beta`` per channel (batch and group norm) or per normalized element (layer norm). With
 g = gy * gamma and m the number of elements each mean is taken over, the gradients are
 
     gx     = (g - mean(g) - xhat * mean(g * xhat)) / sqrt(var + eps)    (means over the axes)
@@ -268,3 +269,51 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
             )
     inputs, has_w, has_b = _affine_inputs(input, weight, bias)
     return LayerNorm(input.ndim, shape, eps, has_w, has_b)(*inputs)
+
+
+class GroupNorm(_Normalize):
+    """Normalize each sample's channels in groups: x of shape (N, C, *) is viewed as
+    (N, G, C / G, L), L the product of the spatial sizes, and each (sample, group) is normalized
+    over its C / G channels and L places. gamma and beta are per channel, i.e. over axes 1 and 2
+    of that view."""
+
+    def __init__(self, num_groups: int, channels: int, eps: float, has_weight: bool, has_bias: bool):
+        super().__init__(eps, has_weight, has_bias)
+        self.stat_axes = (2, 3)
+        self.param_axes = (0, 3)
+        self.param_view = (1, num_groups, channels // num_groups, 1)
+
+
+def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5):
+    """Group normalization (Wu & He, 2018) of an (N, C, *) input: the C channels are split into
+    ``num_groups`` groups of consecutive channels, and each sample's group is normalized by its
+    own mean and (biased) variance, then scaled and shifted per channel by ``weight`` and
+    ``bias`` of shape (C,). One group is layer norm over (C, *); C groups is instance norm. The
+    statistics never mix samples, so the batch size does not matter."""
+    if input.ndim < 2:
+        raise RuntimeError(
+            f"group_norm: expected an input of shape (N, C, *), got {tuple(input.shape)}"
+        )
+    if not input.dtype.is_floating_point:
+        raise TypeError(f"group_norm: expected a floating point input, got {input.dtype}")
+    n, channels = input.shape[:2]
+    if isinstance(num_groups, bool) or not isinstance(num_groups, int) or num_groups < 1:
+        raise ValueError(f"group_norm: expected num_groups to be a positive int, got {num_groups!r}")
+    if channels % num_groups:
+        raise RuntimeError(
+            f"group_norm: expected the number of channels to be divisible by num_groups, got an "
+            f"input of shape {tuple(input.shape)} ({channels} channels) and num_groups={num_groups}"
+        )
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != (channels,):
+            raise RuntimeError(
+                f"group_norm: expected {name} of shape ({channels},), one value per channel of the "
+                f"input of shape {tuple(input.shape)}, got {tuple(t.shape)}"
+            )
+    inputs, has_w, has_b = _affine_inputs(input, weight, bias)
+    places = 1
+    for s in input.shape[2:]:
+        places *= s
+    grouped = reshape(inputs[0], (n, num_groups, channels // num_groups, places))
+    out = GroupNorm(num_groups, channels, eps, has_w, has_b)(grouped, *inputs[1:])
+    return reshape(out, input.shape)

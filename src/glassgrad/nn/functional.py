@@ -24,13 +24,14 @@ from glassgrad.functions.loss import (
     nll_loss,
 )
 from glassgrad.functions.noise import dropout, dropout2d
-from glassgrad.functions.normalization import batch_norm, layer_norm
+from glassgrad.functions.normalization import batch_norm, group_norm, layer_norm
 from glassgrad.functions.pooling import (
     adaptive_avg_pool2d,
     adaptive_max_pool2d,
     avg_pool2d,
     max_pool2d,
 )
+from glassgrad.functions.vision import interpolate, pixel_shuffle, pixel_unshuffle, upsample
 
 __all__ = [
     "adaptive_avg_pool2d",
@@ -46,7 +47,9 @@ __all__ = [
     "dropout2d",
     "embedding",
     "gelu",
+    "group_norm",
     "hardsigmoid",
+    "interpolate",
     "l1_loss",
     "layer_norm",
     "leaky_relu",
@@ -58,9 +61,12 @@ __all__ = [
     "nll_loss",
     "one_hot",
     "pad",
+    "pixel_shuffle",
+    "pixel_unshuffle",
     "relu",
     "sigmoid",
     "softmax",
     "softplus",
     "tanh",
+    "upsample",
 ]

@@ -10,6 +10,9 @@ In the formulas below e = ``last_epoch``, lr₀ = the group's base lr, lr = the 
 Most schedules update lr *recursively* (lr ← lr · factor), as PyTorch does, so that two schedulers
 stepping one optimizer compose: their factors multiply. Each also has a closed form in e, used by
 ``step(epoch)`` and by :class:`SequentialLR` when it switches schedules.
+
+The cyclical schedules (:class:`CyclicLR`, :class:`OneCycleLR`, :class:`CosineAnnealingWarmRestarts`)
+live in ``glassgrad.optim._cyclic`` and are imported here.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ __all__ = [
     "ChainedScheduler",
     "ConstantLR",
     "CosineAnnealingLR",
+    "CosineAnnealingWarmRestarts",
+    "CyclicLR",
     "ExponentialLR",
     "LRScheduler",
     "LambdaLR",
@@ -35,6 +40,7 @@ __all__ = [
     "MultiStepLR",
     "MultiplicativeLR",
     "NoamLR",
+    "OneCycleLR",
     "PolynomialLR",
     "ReduceLROnPlateau",
     "SequentialLR",
@@ -619,3 +625,8 @@ class ReduceLROnPlateau(LRScheduler):
     def __repr__(self) -> str:
         return (f"ReduceLROnPlateau(mode={self.mode!r}, factor={self.factor}, patience={self.patience}, "
                 f"best={self.best}, num_bad_epochs={self.num_bad_epochs}, last_lr={self._last_lr})")
+
+
+# The cyclical schedules are in their own file (this one would grow past a comfortable length);
+# imported last because they subclass LRScheduler from this module.
+from glassgrad.optim._cyclic import CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR  # noqa: E402

@@ -27,9 +27,11 @@ from glassgrad.nn.modules.loss import (
     NLLLoss,
 )
 from glassgrad.nn.modules.module import Module
-from glassgrad.nn.modules.normalization import LayerNorm
+from glassgrad.nn.modules.normalization import GroupNorm, LayerNorm
+from glassgrad.nn.modules.pixelshuffle import PixelShuffle, PixelUnshuffle
 from glassgrad.nn.modules.pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d
 from glassgrad.nn.modules.sparse import Embedding
+from glassgrad.nn.modules.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
     "AdaptiveAvgPool2d",
@@ -47,6 +49,7 @@ __all__ = [
     "Embedding",
     "Flatten",
     "GELU",
+    "GroupNorm",
     "Hardsigmoid",
     "Identity",
     "L1Loss",
@@ -61,6 +64,8 @@ __all__ = [
     "ModuleDict",
     "ModuleList",
     "NLLLoss",
+    "PixelShuffle",
+    "PixelUnshuffle",
     "ReLU",
     "Sequential",
     "Sigmoid",
@@ -68,4 +73,7 @@ __all__ = [
     "Softplus",
     "Tanh",
     "Unflatten",
+    "Upsample",
+    "UpsamplingBilinear2d",
+    "UpsamplingNearest2d",
 ]

@@ -1,11 +1,12 @@
-"""Layer normalization."""
+"""Layer normalization and group normalization."""
 
 from __future__ import annotations
 
 from glassgrad._creation import ones, zeros
-from glassgrad.functions.normalization import layer_norm
+from glassgrad.functions.normalization import group_norm, layer_norm
 from glassgrad.nn import init
 from glassgrad.nn.modules.module import Module, _describe
+from glassgrad.nn.modules.utils import layer_errors
 from glassgrad.nn.parameter import Parameter
 
 
@@ -56,5 +57,64 @@ class LayerNorm(Module):
     def extra_repr(self) -> str:
         return (
             f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+            f"bias={self.bias is not None}"
+        )
+
+
+class GroupNorm(Module):
+    """Split the C channels of an (N, C, *) input into ``num_groups`` groups of consecutive
+    channels and normalize each sample's group by its own mean and variance, then scale and shift
+    per channel: y = (x - mean) / sqrt(var + eps) * weight + bias. Unlike batch norm it does not
+    depend on the batch (works with batches of one, same in training and evaluation); with one
+    group it is layer norm over (C, *), with C groups instance norm."""
+
+    def __init__(
+        self,
+        num_groups: int,
+        num_channels: int,
+        eps: float = 1e-5,
+        affine: bool = True,
+        device=None,
+        dtype=None,
+        *,
+        bias: bool = True,
+    ):
+        super().__init__()
+        for what, v in (("num_groups", num_groups), ("num_channels", num_channels)):
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"GroupNorm: {what} must be a positive int, got {v!r}")
+        if num_channels % num_groups:
+            raise ValueError(
+                f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups ({num_groups})"
+            )
+        self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
+        if affine:
+            self.weight = Parameter(ones(num_channels, dtype=dtype))
+            if bias:
+                self.bias = Parameter(zeros(num_channels, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self) -> None:
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+    def forward(self, input):
+        if input.ndim < 2 or input.shape[1] != self.num_channels:
+            raise RuntimeError(
+                f"{_describe(self)}: expected an input of shape (N, {self.num_channels}, *), got "
+                f"{tuple(input.shape)}"
+            )
+        with layer_errors(self):
+            return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
             f"bias={self.bias is not None}"
         )
