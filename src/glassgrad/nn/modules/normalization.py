@@ -89,9 +89,9 @@ class GroupNorm(Module):
             )
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
         if affine:
-            self.weight = Parameter(ones(num_channels, dtype=dtype))
+            self.weight = Parameter(ones(num_channels, dtype=dtype, device=device))
             if bias:
-                self.bias = Parameter(zeros(num_channels, dtype=dtype))
+                self.bias = Parameter(zeros(num_channels, dtype=dtype, device=device))
             else:
                 self.register_parameter("bias", None)
         else:
