@@ -7,7 +7,16 @@ import pytest
 
 import glassgrad as gg
 
-MNIST_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+
+
+def _find_mnist_dir() -> Path:
+    """shared/data/mnist beside the project (CI's clone, the main checkout) or beside a folder
+    above it (a git worktree one level deeper); the first candidate when none exists."""
+    candidates = [parent / "shared" / "data" / "mnist" for parent in Path(__file__).resolve().parents[2:]]
+    return next((c for c in candidates if c.is_dir()), candidates[0])
+
+
+MNIST_DIR = _find_mnist_dir()
 
 
 @pytest.fixture(autouse=True)
