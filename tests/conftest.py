@@ -8,7 +8,6 @@ import pytest
 import glassgrad as gg
 
 
-
 def _find_mnist_dir() -> Path:
     """shared/data/mnist beside the project (CI's clone, the main checkout) or beside a folder
     above it (a git worktree one level deeper); the first candidate when none exists."""
