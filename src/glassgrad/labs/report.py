@@ -107,7 +107,7 @@ _CSS = """
 body{font-family:system-ui,sans-serif;line-height:1.45;max-width:980px;margin:1.5em auto;padding:0 1em;color:#222}
 nav{line-height:1.9}
 .wide{overflow-x:auto;margin:1em 0}
-table{border-collapse:collapse;width:100%}
+table{border-collapse:collapse}table.claims,table.summary{width:100%}
 td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top;overflow-wrap:break-word}
 .nowrap{white-space:nowrap}
 th{background:#f3f3f3}
@@ -143,8 +143,8 @@ def _html(results: list[LabResult], out_dir: Path, title: str, held: int, total:
         f"<title>{e(title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{e(title)}</h1>",
         f"<p><b>{held} of {total}</b> claims hold{e(_failed_note(results))}.</p>",
-        "<div class='wide'><table><thead><tr><th>lecture</th><th>lab</th><th>claims held</th><th>time</th>"
-        "</tr></thead><tbody>",
+        "<div class='wide'><table class='summary'><thead><tr>"
+        "<th>lecture</th><th>lab</th><th>claims held</th><th>time</th></tr></thead><tbody>",
     ]
     for r in results:
         cls = "yes" if r.all_hold else "no"
