@@ -51,11 +51,11 @@ def _check_seed(seed: int) -> None:
 def _writable_folder(path: Path) -> Path:
     """Create ``path`` (and its parents) if needed and check that a file can be written in it, so
     that a bad ``--out`` fails at once instead of after minutes of training."""
-    existing = next(p for p in (path, *path.parents) if p.exists())
-    if not existing.is_dir():
-        where = "" if existing == path else f" ({existing})"
-        raise UsageError(f"--out {path}{where} is a file, not a folder")
     try:
+        existing = next((p for p in (path, *path.parents) if p.exists()), None)
+        if existing is not None and not existing.is_dir():
+            where = "" if existing == path else f" ({existing})"
+            raise UsageError(f"--out {path}{where} is a file, not a folder")
         path.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=path):
             pass
@@ -120,9 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="glassgrad",
         description="glassgrad: run Hung-yi Lee's ML 2021 Spring course on a from-scratch library.",
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
     parser.add_argument("--version", action="version", version=f"glassgrad {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def add_run_options(p, out_default):
         setting = p.add_mutually_exclusive_group()
