@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import pytest
+import torch
 
 import glassgrad as gg
 
@@ -20,6 +21,8 @@ MNIST_DIR = _find_mnist_dir()
 
 @pytest.fixture(autouse=True)
 def _seed():
+    # torch too: a test that draws its data from torch must not depend on which tests ran before
+    torch.manual_seed(0)
     gg.manual_seed(0)
     yield
 
