@@ -4,14 +4,25 @@ import os
 from pathlib import Path
 
 import pytest
+import torch
 
 import glassgrad as gg
 
-MNIST_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+
+def _find_mnist_dir() -> Path:
+    """shared/data/mnist beside the project (CI's clone, the main checkout) or beside a folder
+    above it (a git worktree one level deeper); the first candidate when none exists."""
+    candidates = [parent / "shared" / "data" / "mnist" for parent in Path(__file__).resolve().parents[2:]]
+    return next((c for c in candidates if c.is_dir()), candidates[0])
+
+
+MNIST_DIR = _find_mnist_dir()
 
 
 @pytest.fixture(autouse=True)
 def _seed():
+    # torch too: a test that draws its data from torch must not depend on which tests ran before
+    torch.manual_seed(0)
     gg.manual_seed(0)
     yield
 

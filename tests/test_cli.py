@@ -1,21 +1,53 @@
-"""The glassgrad command's argument handling (the labs' own runs are tested in tests/labs)."""
+"""The glassgrad command's argument handling and its answers to a user's mistakes (the labs' own
+runs are tested in tests/labs). Mistakes are checked by running the command as a user would, in a
+subprocess: one line on stderr, the right exit code, never a traceback."""
 
 import os
+import signal
 import subprocess
 import sys
+import time
+import warnings
 from pathlib import Path
 
 import pytest
 
-from glassgrad.cli import main
+from glassgrad import __version__
+from glassgrad.cli import _short_warnings, main
+from glassgrad.datasets import MNISTFallbackWarning
+from tests.conftest import MNIST_DIR
+
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+
+
+def _env(**extra) -> dict:
+    env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    env.update(extra)
+    return env
+
+
+def glassgrad(*argv, cwd=None, env=None, **kwargs) -> subprocess.CompletedProcess:
+    """Run ``glassgrad ARGV...`` as a user would, capturing its output."""
+    return subprocess.run([sys.executable, "-m", "glassgrad", *argv], capture_output=True, text=True,
+                          cwd=cwd, env=env or _env(), timeout=300, **kwargs)
+
+
+def _one_line_error(out: subprocess.CompletedProcess, *words: str) -> None:
+    assert out.returncode == 2, out
+    assert "Traceback" not in out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1, out.stderr
+    for w in words:
+        assert w in lines[0], lines[0]
 
 
 def test_unknown_lab_is_a_short_error_with_exit_code_2(capsys):
     assert main(["lab", "run", "no-such-lab"]) == 2
-    assert "unknown lab 'no-such-lab'" in capsys.readouterr().err
+    assert "glassgrad lab run: unknown lab 'no-such-lab'" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv", [["--bogus"], ["course", "--seed", "x"], ["lab", "run"], ["nonsense"]])
+@pytest.mark.parametrize("argv", [["--bogus"], ["course", "--seed", "x"], ["lab", "run"], ["nonsense"],
+                                  ["course", "--quick", "--full"]])
 def test_bad_options_exit_with_code_2(argv):
     with pytest.raises(SystemExit) as e:
         main(argv)
@@ -23,13 +55,108 @@ def test_bad_options_exit_with_code_2(argv):
 
 
 def test_help_on_every_level():
-    src = str(Path(__file__).resolve().parents[1] / "src")
-    env = {**os.environ, "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", "")}
     for argv in (["--help"], ["course", "--help"], ["lab", "--help"], ["lab", "run", "--help"],
                  ["lab", "list", "--help"]):
-        out = subprocess.run([sys.executable, "-m", "glassgrad", *argv], capture_output=True, text=True, env=env)
+        out = glassgrad(*argv)
         assert out.returncode == 0 and "usage: glassgrad" in out.stdout
+
+
+def test_version():
+    out = glassgrad("--version")
+    assert out.returncode == 0 and out.stdout.strip() == f"glassgrad {__version__}"
+
+
+@pytest.mark.parametrize("argv", [["course", "--bogus"], ["lab", "run", "cnn", "--bogus"]])
+def test_unknown_option_after_a_subcommand_shows_that_subcommand_usage(argv):
+    out = glassgrad(*argv)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    prog = " ".join(argv[:-1]) if argv[0] == "course" else "lab run"
+    assert out.stderr.startswith(f"usage: glassgrad {prog} [-h]"), out.stderr
+    assert "unrecognized arguments: --bogus" in out.stderr
+
+
+@pytest.mark.parametrize("seed", ["-1", str(2**32)])
+def test_seed_out_of_range_is_one_line(seed, tmp_path):
+    _one_line_error(glassgrad("course", "--seed", seed, "--out", str(tmp_path)), "--seed", seed)
+
+
+def test_out_that_is_a_file_is_one_line(tmp_path):
+    a_file = tmp_path / "report"
+    a_file.write_text("not a folder")
+    _one_line_error(glassgrad("course", "--out", str(a_file)), str(a_file), "is a file")
+    _one_line_error(glassgrad("lab", "run", "cnn", "--out", str(a_file)), "is a file")
+    _one_line_error(glassgrad("course", "--out", str(a_file / "sub")), f"({a_file}) is a file")
+    assert a_file.read_text() == "not a folder"
+
+
+def test_out_folder_that_cannot_be_written_is_one_line(tmp_path):
+    if os.geteuid() != 0:
+        locked = tmp_path / "locked"
+        locked.mkdir()
+        locked.chmod(0o555)
+    elif Path("/sys").is_dir():
+        locked = Path("/sys")  # root may write anywhere but in the kernel's sysfs
+    else:
+        pytest.skip("running as root, with no folder that root cannot write")
+    for out in (locked, locked / "glassgrad-report"):  # an existing folder, and one to create
+        _one_line_error(glassgrad("course", "--out", str(out)), "cannot write to the output folder", str(out))
+
+
+def test_ctrl_c_exits_130_without_a_traceback(tmp_path):
+    env = _env(GLASSGRAD_DATA=str(MNIST_DIR)) if MNIST_DIR.is_dir() else _env()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "glassgrad", "course", "--quiet", "--out", str(tmp_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        # Python turns SIGINT into KeyboardInterrupt only if SIGINT is not ignored at start, and a
+        # test runner in the background may have inherited it ignored
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        first = proc.stdout.readline()
+        assert first.startswith("running "), first + proc.stderr.read()
+        time.sleep(1.0)  # inside the first lab's training
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and err.strip() == "glassgrad: interrupted"
 
 
 def test_lab_list_runs(capsys):
     assert main(["lab", "list"]) == 0
+
+
+def test_mnist_fallback_warning_is_one_line_once_and_quiet_silences_it(capsys):
+    def warn_like_five_labs():
+        for _ in range(5):
+            warnings.warn(MNISTFallbackWarning("MNIST is not available (not found in /x)"), stacklevel=1)
+
+    with _short_warnings(quiet=False):
+        warn_like_five_labs()
+    assert capsys.readouterr().err == "glassgrad: MNIST is not available (not found in /x)\n"
+    with _short_warnings(quiet=True):
+        warn_like_five_labs()
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.lab
+@pytest.mark.parametrize("quiet", [False, True])
+def test_offline_the_command_says_once_in_one_line_that_mnist_is_missing(tmp_path, quiet):
+    empty = tmp_path / "no-data"
+    empty.mkdir()
+    # MNIST looked for in an empty folder, and every download refused at once by a proxy that is not there
+    env = _env(GLASSGRAD_DATA=str(empty), HOME=str(tmp_path), MPLCONFIGDIR=str(tmp_path / "mpl"),
+               http_proxy="http://127.0.0.1:9", https_proxy="http://127.0.0.1:9", no_proxy="",
+               HTTP_PROXY="http://127.0.0.1:9", HTTPS_PROXY="http://127.0.0.1:9", NO_PROXY="")
+    argv = ["lab", "run", "batch-momentum", "--out", str(tmp_path / "out")] + (["--quiet"] if quiet else [])
+    out = glassgrad(*argv, env=env)
+    assert out.returncode == 0, out.stdout + out.stderr
+    said = [line for line in out.stderr.splitlines() if "MNIST" in line]
+    if quiet:
+        assert said == [] and out.stderr == "", out.stderr
+    else:
+        assert said == [f"glassgrad: MNIST is not available (could not download it into {empty / 'mnist'}); "
+                        "using scikit-learn's 8x8 digits instead. Set GLASSGRAD_DATA to a folder with MNIST's "
+                        "files to use MNIST."], out.stderr
+        assert "warnings.warn" not in out.stderr and "UserWarning" not in out.stderr

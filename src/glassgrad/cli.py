@@ -1,12 +1,30 @@
 """The ``glassgrad`` command: ``glassgrad course`` runs every lab and writes the course report;
-``glassgrad lab list`` / ``glassgrad lab run NAME`` work with one lab at a time."""
+``glassgrad lab list`` / ``glassgrad lab run NAME`` work with one lab at a time.
+
+A user's mistake (a bad option value, an output folder that cannot be written) is one line on
+stderr and exit code 2, never a traceback; Ctrl-C is one line and exit code 130 (128 + SIGINT),
+as shells expect.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+import tempfile
 import time
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
+
+from glassgrad import __version__
+
+# numpy's seeding takes 32-bit seeds; keeping to them lets a lab pass its seed anywhere
+SEED_MAX = 2**32 - 1
+
+
+class UsageError(Exception):
+    """A mistake in how the command was called: reported as one line, exit code 2."""
 
 
 def _labs():
@@ -25,14 +43,35 @@ def _cmd_lab_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_seed(seed: int) -> None:
+    if not 0 <= seed <= SEED_MAX:
+        raise UsageError(f"--seed must be an integer from 0 to {SEED_MAX}, got {seed}")
+
+
+def _writable_folder(path: Path) -> Path:
+    """Create ``path`` (and its parents) if needed and check that a file can be written in it, so
+    that a bad ``--out`` fails at once instead of after minutes of training."""
+    try:
+        existing = next((p for p in (path, *path.parents) if p.exists()), None)
+        if existing is not None and not existing.is_dir():
+            where = "" if existing == path else f" ({existing})"
+            raise UsageError(f"--out {path}{where} is a file, not a folder")
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as e:
+        raise UsageError(f"cannot write to the output folder {path}: {e.strerror or e}") from None
+    return path
+
+
 def _cmd_lab_run(args: argparse.Namespace) -> int:
     labs = _labs()
     try:
         lab = labs.get_lab(args.name)
     except KeyError as e:
-        print(f"glassgrad lab run: {e.args[0]}", file=sys.stderr)
-        return 2
-    out = Path(args.out) / lab.name
+        raise UsageError(e.args[0]) from None
+    _check_seed(args.seed)
+    out = _writable_folder(_writable_folder(Path(args.out)) / lab.name)
     result = labs.run_lab(lab, out, full=args.full, seed=args.seed, progress=not args.quiet)
     _print_result(result)
     print(f"wrote {out}/results.json, {out}/section.md and {len(result.figures)} figure(s)")
@@ -59,8 +98,8 @@ def _cmd_course(args: argparse.Namespace) -> int:
         return 0
     from glassgrad.labs.report import write_course_report
 
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    _check_seed(args.seed)
+    out = _writable_folder(Path(args.out))
     t0 = time.perf_counter()
     results = []
     for lab in all_labs:
@@ -81,13 +120,17 @@ def build_parser() -> argparse.ArgumentParser:
         prog="glassgrad",
         description="glassgrad: run Hung-yi Lee's ML 2021 Spring course on a from-scratch library.",
     )
+    parser.add_argument("--version", action="version", version=f"glassgrad {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def add_run_options(p, out_default):
-        p.add_argument("--full", action="store_true", help="the full setting, closer to the lecture's scale")
+        setting = p.add_mutually_exclusive_group()
+        setting.add_argument("--quick", dest="full", action="store_false",
+                             help="the quick setting, minutes on a laptop (the default)")
+        setting.add_argument("--full", action="store_true", help="the full setting, closer to the lecture's scale")
         p.add_argument("--out", default=out_default, metavar="DIR", help=f"output folder (default {out_default})")
         p.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (default 0)")
-        p.add_argument("--quiet", action="store_true", help="no progress bars")
+        p.add_argument("--quiet", action="store_true", help="no progress bars, no warning that MNIST is missing")
 
     course = sub.add_parser(
         "course",
@@ -96,27 +139,62 @@ def build_parser() -> argparse.ArgumentParser:
         "and results.json with each lecture's claims checked by measured numbers.",
     )
     add_run_options(course, "glassgrad-report")
-    course.set_defaults(func=_cmd_course)
+    course.set_defaults(func=_cmd_course, parser=course)
 
     lab = sub.add_parser("lab", help="list or run single labs", description="List or run single labs.")
     lab_sub = lab.add_subparsers(dest="lab_command", metavar="LAB_COMMAND")
     lab_list = lab_sub.add_parser("list", help="the labs, one line each", description="List the labs.")
-    lab_list.set_defaults(func=_cmd_lab_list)
+    lab_list.set_defaults(func=_cmd_lab_list, parser=lab_list)
     lab_run = lab_sub.add_parser("run", help="run one lab", description="Run one lab and write its results.")
     lab_run.add_argument("name", help="the lab's name (see `glassgrad lab list`)")
     add_run_options(lab_run, "glassgrad-report")
-    lab_run.set_defaults(func=_cmd_lab_run)
-    lab.set_defaults(func=lambda args: (lab.print_help(), 2)[1])
+    lab_run.set_defaults(func=_cmd_lab_run, parser=lab_run)
+    lab.set_defaults(func=lambda args: (lab.print_help(), 2)[1], parser=lab)
     return parser
+
+
+@contextlib.contextmanager
+def _short_warnings(quiet: bool) -> Iterator[None]:
+    """Show the warning that MNIST is missing as one line, once per run (not once per lab, nor
+    with the source line that Python's default format adds), and not at all when ``quiet``."""
+    from glassgrad.datasets.digits import MNISTFallbackWarning
+
+    shown: set[str] = set()
+    default_show = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if not issubclass(category, MNISTFallbackWarning):
+            default_show(message, category, filename, lineno, file, line)
+        elif str(message) not in shown:
+            shown.add(str(message))
+            print(f"glassgrad: {message}", file=sys.stderr, flush=True)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore" if quiet else "always", MNISTFallbackWarning)
+        warnings.showwarning = show
+        yield
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    # argparse leaves an unknown option after a subcommand to the top-level parser, which would
+    # answer with its own usage; the subcommand's usage is the one that helps
+    args, unknown = parser.parse_known_args(argv)
+    command_parser = getattr(args, "parser", parser)
+    if unknown:
+        command_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     if not hasattr(args, "func"):
         parser.print_help()
         return 2
-    return args.func(args)
+    try:
+        with _short_warnings(quiet=getattr(args, "quiet", False)):
+            return args.func(args)
+    except UsageError as e:
+        print(f"{command_parser.prog}: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"\n{parser.prog}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -44,7 +44,7 @@ def train(mnist_dir):
 
 
 @pytest.fixture
-def test_copy(mnist_dir, tmp_path):
+def copied_test_split(mnist_dir, tmp_path):
     """A directory holding copies of the real test-split files, to damage."""
     for name in NAMES[2:]:
         shutil.copy(mnist_dir / f"{name}.gz", tmp_path / f"{name}.gz")
@@ -85,21 +85,21 @@ def test_float_helpers(train, mnist_dir):
         to_float(x)
 
 
-def test_dataset_class_gives_image_label_pairs_through_transforms(test_copy):
-    ds = MNIST(test_copy, train=False, download=False)
+def test_dataset_class_gives_image_label_pairs_through_transforms(copied_test_split):
+    ds = MNIST(copied_test_split, train=False, download=False)
     assert len(ds) == 10000 and ds.data.shape == (10000, 28, 28) and ds.targets.shape == (10000,)
     image, label = ds[0]
     assert image.shape == (28, 28) and image.dtype == np.uint8 and label == 7 and type(label) is int
-    ds = MNIST(test_copy, train=False, download=False, transform=lambda im: gg.tensor(im / 255.0),
+    ds = MNIST(copied_test_split, train=False, download=False, transform=lambda im: gg.tensor(im / 255.0),
                target_transform=lambda y: y * 10)
     image, label = ds[1]
     assert isinstance(image, gg.Tensor) and image.shape == (28, 28) and label == 20
     np.testing.assert_allclose(image.numpy(), ds.data[1] / 255.0)
 
 
-def test_where_files_are_looked_for(test_copy, tmp_path, monkeypatch):
+def test_where_files_are_looked_for(copied_test_split, tmp_path, monkeypatch):
     data_root = tmp_path / "data-root"
-    shutil.copytree(test_copy, data_root / "mnist", ignore=shutil.ignore_patterns("data-root"))
+    shutil.copytree(copied_test_split, data_root / "mnist", ignore=shutil.ignore_patterns("data-root"))
     monkeypatch.setenv("GLASSGRAD_DATA", str(data_root))
     assert gg.datasets.default_root() == data_root / "mnist"
     assert load_mnist(split="test", download=False)[1][0] == 7
@@ -112,17 +112,17 @@ def test_where_files_are_looked_for(test_copy, tmp_path, monkeypatch):
         load_mnist(split="test", download=False)
 
 
-def test_uncompressed_file_is_preferred_to_gz(test_copy):
-    labels = test_copy / "t10k-labels-idx1-ubyte"
-    labels.write_bytes(gzip.decompress((test_copy / "t10k-labels-idx1-ubyte.gz").read_bytes()))
-    (test_copy / "t10k-labels-idx1-ubyte.gz").write_bytes(b"broken")  # would fail if it were read
-    assert load_mnist(test_copy, "test", download=False)[1][:3].tolist() == [7, 2, 1]
+def test_uncompressed_file_is_preferred_to_gz(copied_test_split):
+    labels = copied_test_split / "t10k-labels-idx1-ubyte"
+    labels.write_bytes(gzip.decompress((copied_test_split / "t10k-labels-idx1-ubyte.gz").read_bytes()))
+    (copied_test_split / "t10k-labels-idx1-ubyte.gz").write_bytes(b"broken")  # would fail if it were read
+    assert load_mnist(copied_test_split, "test", download=False)[1][:3].tolist() == [7, 2, 1]
 
 
-def test_missing_file_without_download_names_it(test_copy):
-    (test_copy / "t10k-labels-idx1-ubyte.gz").unlink()
+def test_missing_file_without_download_names_it(copied_test_split):
+    (copied_test_split / "t10k-labels-idx1-ubyte.gz").unlink()
     with pytest.raises(FileNotFoundError, match="t10k-labels-idx1-ubyte"):
-        load_mnist(test_copy, "test", download=False)
+        load_mnist(copied_test_split, "test", download=False)
 
 
 def test_bad_split():
@@ -171,16 +171,16 @@ def damage_swapped_files(d):
 @pytest.mark.parametrize(
     "damage", [damage_truncated_gz, damage_truncated, damage_magic, damage_one_pixel, damage_swapped_files]
 )
-def test_damaged_copy_is_an_error_naming_the_file(test_copy, damage):
-    path, message = damage(test_copy)
+def test_damaged_copy_is_an_error_naming_the_file(copied_test_split, damage):
+    path, message = damage(copied_test_split)
     with pytest.raises(IDXError, match=rf"{path}.*{message}"):
-        load_mnist(test_copy, "test", download=False)
+        load_mnist(copied_test_split, "test", download=False)
 
 
-def test_without_checksum_a_wrong_file_is_still_caught(test_copy):
-    path, _ = damage_swapped_files(test_copy)
+def test_without_checksum_a_wrong_file_is_still_caught(copied_test_split):
+    path, _ = damage_swapped_files(copied_test_split)
     with pytest.raises(IDXError, match=rf"{path}: expected uint8 images of shape \(10000, 28, 28\)"):
-        load_mnist(test_copy, "test", download=False, verify=False)
+        load_mnist(copied_test_split, "test", download=False, verify=False)
 
 
 def test_download_takes_the_first_mirror_with_the_right_file(mnist_dir, tmp_path, monkeypatch):

@@ -1,8 +1,20 @@
-"""Set-up for the labs' tests: the labs read the real MNIST, located as in tests/conftest.py."""
+"""Set-up for the labs' tests: each is marked ``lab`` (so ``-m "not slow and not lab"`` gives a quick
+development loop), and the labs read the real MNIST, located as in tests/conftest.py."""
+
+from pathlib import Path
 
 import pytest
 
 from tests.conftest import MNIST_DIR
+
+LABS_TESTS = Path(__file__).resolve().parent
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if LABS_TESTS in item.path.resolve().parents:
+            item.add_marker(pytest.mark.lab)
 
 
 @pytest.fixture

@@ -52,10 +52,14 @@ def test_course_report_embeds_figures_and_lists_failures(tmp_path):
     index = write_course_report([good, bad], tmp_path)
     page = index.read_text()
     assert "data:image/png;base64," in page  # self-contained
-    assert "1 of 2</b> claims hold" in page
-    assert "lab broken failed" in page
+    assert "1 of 2</b> claims hold; labs that failed: broken." in page
+    assert "0 of 1, the lab failed" in page and "ValueError: something went wrong" in page
+    # each lab's section has its own claims table; the toy lab's Markdown table is a real table
+    assert page.count("<table class='claims'>") == 2
+    assert "<th>setting</th>" in page and "| setting |" not in page
     md = (tmp_path / "report.md").read_text()
     assert "![loss_curve.png](toy/loss_curve.png)" in md
+    assert "**0 of 1, the lab failed**" in md
     summary = json.loads((tmp_path / "results.json").read_text())
     assert summary["claims_held"] == 1 and summary["claims_total"] == 2
 
@@ -67,7 +71,22 @@ def test_pipes_in_claims_do_not_break_markdown_tables(tmp_path):
     r = run_lab(Lab("pipes", "Lecture 0", "Pipes", "pipes", run), tmp_path / "pipes", progress=False)
     write_course_report([r], tmp_path)
     row = [line for line in (tmp_path / "report.md").read_text().splitlines() if "median" in line][0]
-    assert row.count("|") - row.count("\\|") == 5  # four cells: lecture, claim, measured, holds
+    assert row.count("|") - row.count("\\|") == 4  # three cells: claim, measured, holds?
+
+
+def test_claims_and_titles_are_escaped_and_prose_is_markdown(tmp_path):
+    def run(ctx):
+        ctx.claim("w* < 2 for <all> runs & __no__ bold", "<b>1.5</b>", True, expected="w* < 2")
+        ctx.write("**bold** and <i>raw html</i>")
+
+    r = run_lab(Lab("esc", "Lecture 0", "A <title>", "escaping", run), tmp_path / "esc", progress=False)
+    page = write_course_report([r], tmp_path).read_text()
+    assert "A &lt;title&gt;" in page and "<title>A" not in page
+    assert "<td>w* &lt; 2 for &lt;all&gt; runs &amp; __no__ bold</td><td>&lt;b&gt;1.5&lt;/b&gt;</td>" in page
+    assert "<th>threshold</th>" in page and "<td>w* &lt; 2</td>" in page  # shown when a lab gives one
+    assert "<p><strong>bold</strong> and &lt;i&gt;raw html&lt;/i&gt;</p>" in page
+    md = (tmp_path / "report.md").read_text()
+    assert "| w\\* \\< 2 for \\<all\\> runs & \\_\\_no\\_\\_ bold | \\<b\\>1.5\\</b\\> | w\\* \\< 2 | yes |" in md
 
 
 def test_single_threaded_blas_limits_blas_threads():

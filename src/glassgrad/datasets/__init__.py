@@ -6,7 +6,7 @@
 """
 
 from glassgrad.datasets._idx import IDXError, parse_idx, read_idx
-from glassgrad.datasets.digits import DigitImages, load_digits_fallback, load_mnist_or_digits
+from glassgrad.datasets.digits import DigitImages, MNISTFallbackWarning, load_digits_fallback, load_mnist_or_digits
 from glassgrad.datasets.mnist import (
     MNIST,
     MNIST_MEAN,
@@ -28,6 +28,7 @@ __all__ = [
     "DigitImages",
     "DownloadError",
     "IDXError",
+    "MNISTFallbackWarning",
     "SeriesInfo",
     "default_root",
     "download_mnist",

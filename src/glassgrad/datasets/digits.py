@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from glassgrad.datasets.mnist import DownloadError, load_mnist
+from glassgrad.datasets.mnist import DownloadError, default_root, load_mnist
 
 DIGITS_TRAIN_SIZE = 1437  # the first 80% of the 1,797 digits; the last 360 are the test split
 
@@ -33,6 +33,13 @@ def load_digits_fallback(split: str = "train") -> tuple[np.ndarray, np.ndarray]:
     labels = bunch.target.astype(np.int64)
     part = {"train": slice(0, DIGITS_TRAIN_SIZE), "test": slice(DIGITS_TRAIN_SIZE, None), "all": slice(None)}
     return images[part[split]], labels[part[split]]
+
+
+class MNISTFallbackWarning(UserWarning):
+    """MNIST's files were missing (or could not be downloaded), so the 8x8 digits stand in.
+
+    Its own category so that a program can show it its own way or silence it (the ``glassgrad``
+    command prints it once, as one line, and ``--quiet`` hides it)."""
 
 
 class DigitImages(NamedTuple):
@@ -57,11 +64,17 @@ def load_mnist_or_digits(
     try:
         images, labels = load_mnist(root, split, download=download)
     except (FileNotFoundError, DownloadError) as err:
+        where = Path(root).expanduser() if root is not None else default_root()
+        why = f"could not download it into {where}" if isinstance(err, DownloadError) else f"not found in {where}"
+        # One line, the same for every split and caller, so that a program warned five times can
+        # show it once; the download's per-mirror failures stay in the exception, not the warning.
+        warning = (f"MNIST is not available ({why}); using scikit-learn's 8x8 digits instead. "
+                   "Set GLASSGRAD_DATA to a folder with MNIST's files to use MNIST.")
+        warnings.warn(MNISTFallbackWarning(warning), stacklevel=2)
         message = (
-            f"MNIST is not available ({err}); using scikit-learn's 8x8 digits instead "
+            f"MNIST is not available ({why}); using scikit-learn's 8x8 digits instead "
             f"(split {split!r}: {'1,437' if split == 'train' else '360'} images of 8x8 pixels, 0..16)"
         )
-        warnings.warn(message, stacklevel=2)
         images, labels = load_digits_fallback(split)
         return DigitImages(images, labels, False, 16, message)
     message = f"MNIST {split}: {len(labels)} images of 28x28 pixels, 0..255"

@@ -412,10 +412,11 @@ def run(ctx: LabContext) -> None:
         f"is close to the lecture's ({l7[0]:.2f}k / {l7[1]:.2f}k vs 0.38k / 0.49k), and so are the networks'. "
         f"Our test year is easier than the training years on average, unlike the lecture's. {fourth}"
     )
+    star = "\\*"  # the text is Markdown, where a bare * would start emphasis
     ctx.write(
-        "The 10 largest test errors of the 56-day line (MAE-trained; * = within a day of a federal holiday or "
+        f"The 10 largest test errors of the 56-day line (MAE-trained; {star} = within a day of a federal holiday or "
         "a week after one): "
-        + ", ".join(f"{d} ({wd}, {e:+.2f}k){'*' if n else ''}" for d, wd, e, n in worst_days) + "."
+        + ", ".join(f"{d} ({wd}, {e:+.2f}k){star if n else ''}" for d, wd, e, n in worst_days) + "."
     )
 
     _figures(ctx, births, splits, models, table, histories, data1, sig, fits, r_abs, data56,

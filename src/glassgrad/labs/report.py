@@ -1,5 +1,11 @@
-"""The course report: one section per lab, the claims table on top, as Markdown and as one
-self-contained HTML page (figures embedded), plus all numbers in results.json."""
+"""The course report: a summary per lecture on top, then one section per lab with its claims table,
+its prose and its figures; as Markdown (report.md), as one self-contained HTML page (index.html,
+figures embedded) and with all numbers in results.json.
+
+The labs write their prose in Markdown (``ctx.write``); the page renders it with markdown-it-py,
+a CommonMark parser, with tables on and raw HTML off, so a lab's text is shown, never run. Claims
+and every other string the page is built from are escaped, since they are text, not markup.
+"""
 
 from __future__ import annotations
 
@@ -9,20 +15,38 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from glassgrad.labs._lab import LabResult
+from markdown_it import MarkdownIt
+
+from glassgrad.labs._lab import Claim, LabResult
+
+# "commonmark" is the strict preset (no raw-HTML pass-through once html is False, no linkify);
+# tables are the one extension the labs use.
+_MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
+# A table wider than a phone's screen scrolls inside its own box instead of widening the page.
+_MARKDOWN.add_render_rule("table_open", lambda self, tokens, idx, options, env: "<div class='wide'><table>\n")
+_MARKDOWN.add_render_rule("table_close", lambda self, tokens, idx, options, env: "</table></div>\n")
+
+# characters that would start Markdown syntax inside a table cell of report.md
+_MARKDOWN_SPECIAL = str.maketrans({ch: "\\" + ch for ch in "\\`*_[]<>|~#"})
 
 
-def _claims_rows(results: list[LabResult]):
-    for r in results:
-        for c in r.claims:
-            yield r, c
-        if r.error:
-            yield r, None
+def markdown_to_html(text: str) -> str:
+    """A lab's Markdown prose as HTML (CommonMark plus tables; raw HTML in the text is escaped)."""
+    return _MARKDOWN.render(text)
 
 
 def _cell(text: str) -> str:
-    """Text for a Markdown table cell: a literal | would end the cell."""
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """Plain text for a Markdown table cell: Markdown's special characters escaped (a literal |
+    would end the cell, a * could start emphasis), and on one line."""
+    return " ".join(str(text).split()).translate(_MARKDOWN_SPECIAL)
+
+
+def _has_thresholds(claims: list[Claim]) -> bool:
+    return any(c.expected for c in claims)
+
+
+def _held(r: LabResult) -> str:
+    return f"{sum(c.holds for c in r.claims)} of {len(r.claims)}"
 
 
 def lab_markdown(r: LabResult, figure_prefix: str = "") -> str:
@@ -33,9 +57,13 @@ def lab_markdown(r: LabResult, figure_prefix: str = "") -> str:
     if r.error:
         lines += ["**The lab failed:**", "", "```", r.error.strip(), "```", ""]
     if r.claims:
-        lines += ["| claim | measured | holds |", "| --- | --- | --- |"]
+        thresholds = _has_thresholds(r.claims)
+        head = ["claim", "measured", *(["threshold"] if thresholds else []), "holds?"]
+        lines += ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
         for c in r.claims:
-            lines.append(f"| {_cell(c.text)} | {_cell(c.measured)} | {'yes' if c.holds else '**NO**'} |")
+            cells = [_cell(c.text), _cell(c.measured), *([_cell(c.expected)] if thresholds else []),
+                     "yes" if c.holds else "**NO**"]
+            lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
     for paragraph in r.text:
         lines += [paragraph, ""]
@@ -50,16 +78,12 @@ def write_course_report(results: list[LabResult], out_dir: Path, title: str = "g
     out_dir = Path(out_dir)
     held = sum(c.holds for r in results for c in r.claims)
     total = sum(len(r.claims) for r in results)
-    failed = [r.name for r in results if r.error]
 
-    md = [f"# {title}", ""]
-    md.append(f"{held} of {total} claims hold" + (f"; labs that failed: {', '.join(failed)}" if failed else "") + ".")
-    md += ["", "| lecture | claim | measured | holds |", "| --- | --- | --- | --- |"]
-    for r, c in _claims_rows(results):
-        if c is None:
-            md.append(f"| {r.lecture} | lab `{r.name}` failed | - | **NO** |")
-        else:
-            md.append(f"| {r.lecture} | {_cell(c.text)} | {_cell(c.measured)} | {'yes' if c.holds else '**NO**'} |")
+    md = [f"# {title}", "", f"{held} of {total} claims hold{_failed_note(results)}.", ""]
+    md += ["| lecture | lab | claims held | time |", "| --- | --- | --- | --- |"]
+    for r in results:
+        verdict = _held(r) if r.all_hold else f"**{_held(r)}{', the lab failed' if r.error else ''}**"
+        md.append(f"| {_cell(r.lecture)} | {_cell(r.title)} | {verdict} | {r.seconds:.1f} s |")
     md.append("")
     for r in results:
         md += [lab_markdown(r, figure_prefix=f"{r.name}/"), ""]
@@ -73,52 +97,73 @@ def write_course_report(results: list[LabResult], out_dir: Path, title: str = "g
     return index
 
 
+def _failed_note(results: list[LabResult]) -> str:
+    failed = [r.name for r in results if r.error]
+    return f"; labs that failed: {', '.join(failed)}" if failed else ""
+
+
 _CSS = """
-body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}
-table{border-collapse:collapse;margin:1em 0;width:100%}td,th{border:1px solid #ccc;padding:4px 8px;
-text-align:left;vertical-align:top}th{background:#f3f3f3}.no{color:#b00;font-weight:bold}.yes{color:#070}
-img{max-width:100%;border:1px solid #eee;margin:.5em 0}pre{background:#f6f6f6;padding:.5em;overflow:auto}
-h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}.meta{color:#666;font-style:italic}
+*{box-sizing:border-box}
+body{font-family:system-ui,sans-serif;line-height:1.45;max-width:980px;margin:1.5em auto;padding:0 1em;color:#222}
+nav{line-height:1.9}
+.wide{overflow-x:auto;margin:1em 0}
+table{border-collapse:collapse}table.claims,table.summary{width:100%}
+td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top;overflow-wrap:break-word}
+.nowrap{white-space:nowrap}
+th{background:#f3f3f3}
+.no{color:#b00;font-weight:bold;white-space:nowrap}.yes{color:#070;white-space:nowrap}
+img{display:block;max-width:100%;height:auto;border:1px solid #eee;margin:.8em 0}
+pre{background:#f6f6f6;padding:.5em;overflow:auto}
+code{background:#f3f3f3;padding:0 .2em;border-radius:3px}
+h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}
+.meta{color:#666;font-style:italic}
+@media (max-width:600px){body{margin:.8em auto;padding:0 .6em}h1{font-size:1.6em}h2{font-size:1.25em}
+table{font-size:.9em}td,th{padding:3px 4px}}
 """
 
 
-def _html(results, out_dir, title, held, total) -> str:
+def _claims_table(r: LabResult) -> str:
     e = html.escape
-    parts = [f"<!doctype html><meta charset='utf-8'><title>{e(title)}</title><style>{_CSS}</style>"]
-    parts.append(f"<h1>{e(title)}</h1><p><b>{held} of {total}</b> claims hold.</p>")
-    links = " &middot; ".join(f"<a href='#{e(r.name)}'>{e(r.lecture)}: {e(r.title)}</a>" for r in results)
-    parts.append(f"<p>{links}</p>")
-    parts.append("<table><tr><th>lecture</th><th>claim</th><th>measured</th><th>holds</th></tr>")
-    for r, c in _claims_rows(results):
-        if c is None:
-            parts.append(f"<tr><td>{e(r.lecture)}</td><td>lab {e(r.name)} failed</td><td>-</td>"
-                         "<td class='no'>NO</td></tr>")
-            continue
+    thresholds = _has_thresholds(r.claims)
+    head = ["claim", "measured", *(["threshold"] if thresholds else []), "holds?"]
+    rows = ["<div class='wide'><table class='claims'><thead><tr>"
+            + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead><tbody>"]
+    for c in r.claims:
         cls, word = ("yes", "yes") if c.holds else ("no", "NO")
-        parts.append(f"<tr><td>{e(r.lecture)}</td><td>{e(c.text)}</td><td>{e(c.measured)}</td>"
-                     f"<td class='{cls}'>{word}</td></tr>")
-    parts.append("</table>")
+        threshold = f"<td>{e(c.expected)}</td>" if thresholds else ""
+        rows.append(f"<tr><td>{e(c.text)}</td><td>{e(c.measured)}</td>{threshold}<td class='{cls}'>{word}</td></tr>")
+    return "\n".join(rows) + "</tbody></table></div>"
+
+
+def _html(results: list[LabResult], out_dir: Path, title: str, held: int, total: int) -> str:
+    e = html.escape
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{e(title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{e(title)}</h1>",
+        f"<p><b>{held} of {total}</b> claims hold{e(_failed_note(results))}.</p>",
+        "<div class='wide'><table class='summary'><thead><tr>"
+        "<th>lecture</th><th>lab</th><th>claims held</th><th>time</th></tr></thead><tbody>",
+    ]
     for r in results:
-        parts.append(f"<h2 id='{e(r.name)}'>{e(r.lecture)}: {e(r.title)}</h2>")
-        parts.append(f"<p class='meta'>Lab {e(r.name)}, {r.setting} setting, seed {r.seed}, "
+        cls = "yes" if r.all_hold else "no"
+        failed = ", the lab failed" if r.error else ""
+        parts.append(f"<tr><td><a href='#{e(r.name)}'>{e(r.lecture)}</a></td><td>{e(r.title)}</td>"
+                     f"<td class='{cls}'>{_held(r)}{failed}</td><td class='nowrap'>{r.seconds:.1f} s</td></tr>")
+    parts.append("</tbody></table></div>")
+    for r in results:
+        parts.append(f"<section id='{e(r.name)}'><h2>{e(r.lecture)}: {e(r.title)}</h2>")
+        parts.append(f"<p class='meta'>Lab <code>{e(r.name)}</code>, {e(r.setting)} setting, seed {r.seed}, "
                      f"{r.seconds:.1f} s.</p>")
         if r.error:
             parts.append(f"<p class='no'>The lab failed:</p><pre>{e(r.error)}</pre>")
-        for paragraph in r.text:
-            parts.append(_markdownish(paragraph))
+        if r.claims:
+            parts.append(_claims_table(r))
+        parts += [markdown_to_html(paragraph) for paragraph in r.text]
         for f in r.figures:
             data = base64.b64encode((out_dir / r.name / f).read_bytes()).decode()
             parts.append(f"<img alt='{e(f)}' src='data:image/png;base64,{data}'>")
+        parts.append("</section>")
+    parts.append("</body></html>")
     return "\n".join(parts)
-
-
-def _markdownish(text: str) -> str:
-    """Paragraphs and Markdown tables to HTML (enough for the labs' own prose)."""
-    lines = text.splitlines()
-    if lines and all(line.startswith("|") for line in lines):
-        rows = [[c.strip() for c in line.strip("|").split("|")] for line in lines if not set(line) <= set("|- :")]
-        head, *body = rows
-        out = ["<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>"]
-        out += ["<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in body]
-        return "".join(out) + "</table>"
-    return "<p>" + html.escape(text).replace("\n", "<br>") + "</p>"
