@@ -64,6 +64,7 @@ from glassgrad.functions.array import (
     squeeze,
     stack,
     transpose,
+    unbind,
     unflatten,
     unsqueeze,
 )
