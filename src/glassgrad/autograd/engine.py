@@ -70,6 +70,10 @@ class _Targets:
                 self.node_output.setdefault((x.grad_fn, x._output_nr), i)
                 self.nodes.add(x.grad_fn)
 
+    def slot_of(self, x) -> int:
+        """The result slot of ``x`` (that of its first occurrence in ``inputs``)."""
+        return self.leaf[id(x)] if x.grad_fn is None else self.node_output[(x.grad_fn, x._output_nr)]
+
 
 class _Sink:
     """Where a finished gradient of a target (or, without targets, of any leaf) goes: added into
@@ -160,14 +164,11 @@ def _collect(leaves, targets, sink, allow_unused):
                 sink.put(None, x, g)
         elif id(x) in targets.leaf:
             sink.put(targets.leaf[id(x)], x, g)
-    if targets is None:
+    if sink.accumulate:
         return None
     results = sink.results
-    if results is None or sink.accumulate:
-        return None
-    for i, x in enumerate(targets.tensors):  # an input given twice gets its gradient twice
-        j = targets.leaf.get(id(x)) if x.grad_fn is None else targets.node_output.get((x.grad_fn, x._output_nr))
-        results[i] = results[j]
+    for i, x in enumerate(targets.tensors):
+        results[i] = results[targets.slot_of(x)]  # an input given twice gets its gradient twice
         if results[i] is None and not allow_unused:
             raise RuntimeError(
                 f"input {i} (shape {tuple(x.shape)}) was not used in computing the outputs; "
