@@ -58,8 +58,8 @@ class Function:
             self.explain_value_error(inputs)
             raise
         if len(inputs) == 1:
-            needs = (inputs[0]._requires_grad,)
-            record = needs[0] and state.grad_enabled
+            record = inputs[0]._requires_grad and state.grad_enabled
+            needs = _ONE_INPUT_NEEDS_GRAD  # (only stored when recording, so it is (True,))
         else:
             needs = []
             for x in inputs:
@@ -171,6 +171,9 @@ class Function:
         if self.inputs is None:
             return ()
         return tuple(x.grad_fn for x in self.inputs)
+
+
+_ONE_INPUT_NEEDS_GRAD = (True,)
 
 
 def _wrap(array, requires_grad):
