@@ -1,6 +1,6 @@
-"""Autograd semantics, as in PyTorch: accumulation, retained and freed graphs, autograd.grad
-options, retain_grad, in-place changes and the version counter, gradient aliasing, anomaly
-detection, and deep graphs."""
+"""Autograd semantics, as in PyTorch: accumulation (in place into .grad), retained and freed
+graphs, autograd.grad options, retain_grad, in-place changes and the version counter, gradient
+aliasing, anomaly detection, and deep graphs."""
 
 import sys
 

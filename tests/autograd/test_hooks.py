@@ -153,8 +153,12 @@ def test_register_hook_errors():
     with pytest.raises(TypeError, match="callable"):
         gg.ones(2, requires_grad=True).register_hook(3)
     x = gg.ones(2, requires_grad=True)
-    x.register_hook(lambda g: g.sum())
+    handle = x.register_hook(lambda g: g.sum())
     with pytest.raises(RuntimeError, match=r"shape \(\).*shape \(2,\)"):
+        (x * 2).sum().backward()
+    handle.remove()
+    x.register_hook(lambda g: g.numpy())
+    with pytest.raises(TypeError, match="returned a ndarray"):
         (x * 2).sum().backward()
 
 

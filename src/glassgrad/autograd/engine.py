@@ -198,6 +198,13 @@ def _run_hooks(hooks, g, handed_out):
     for hook in list(hooks.values()):
         new = hook(g)
         if new is not None:
+            from glassgrad._tensor import Tensor
+
+            if not isinstance(new, Tensor):
+                raise TypeError(
+                    f"hook {getattr(hook, '__name__', hook)!r} returned a {type(new).__name__}; "
+                    "a hook returns a tensor (the new gradient) or None"
+                )
             if new.shape != g.shape:
                 raise RuntimeError(
                     f"hook {getattr(hook, '__name__', hook)!r} returned a gradient of shape "
