@@ -70,6 +70,7 @@ from glassgrad.functions.array import (
     transpose,
     tril,
     triu,
+    unbind,
     unflatten,
     unsqueeze,
 )

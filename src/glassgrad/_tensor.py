@@ -25,7 +25,8 @@ class Tensor:
     constructor ``Tensor(array)`` wraps an array as it is.
     """
 
-    __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_version_box", "_retains_grad", "__weakref__")
+    __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_output_nr", "_version_box", "_retains_grad",
+                 "_hooks", "__weakref__")
     __array_priority__ = 1000  # NumPy defers to Tensor's reflected operators (ndarray + Tensor)
 
     def __init__(self, data, requires_grad: bool = False):
@@ -37,8 +38,10 @@ class Tensor:
         self._requires_grad = False
         self.grad = None
         self.grad_fn = None
+        self._output_nr = 0
         self._version_box = [0]
         self._retains_grad = False
+        self._hooks = None
         if requires_grad:
             self.requires_grad = True
 
@@ -52,8 +55,10 @@ class Tensor:
         t._requires_grad = requires_grad
         t.grad = None
         t.grad_fn = None
+        t._output_nr = 0  # which output of grad_fn this is (ops with several outputs: split)
         t._version_box = [0]
         t._retains_grad = False
+        t._hooks = None  # a leaf's gradient hooks (a non-leaf's are kept by its grad_fn)
         return t
 
     # -- attributes ---------------------------------------------------------------------------
@@ -195,29 +200,68 @@ class Tensor:
 
     # -- autograd -----------------------------------------------------------------------------
 
-    def backward(self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False) -> None:
-        """Accumulate d(self)/d(leaf), weighted by ``gradient``, into every leaf's ``.grad``.
+    def backward(self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False,
+                 inputs=None) -> None:
+        """Accumulate d(self)/d(leaf), weighted by ``gradient``, into every leaf's ``.grad``, or
+        only into the ``.grad`` of ``inputs`` (tensors, leaves or not, that self depends on).
 
         ``gradient`` may be omitted only for a single-element tensor (it is then 1).
         """
-        from glassgrad.autograd.engine import run_backward
-
         if not self._requires_grad:
             raise RuntimeError(
                 "backward(): this tensor does not require grad and has no grad_fn "
                 "(no input of its computation had requires_grad=True, or it was made under no_grad)"
             )
         gradient = _initial_gradient(self, gradient, "backward()")
+        if inputs is not None:
+            inputs = _autograd._backward_inputs(inputs, "backward()")
         if retain_graph is None:
             retain_graph = create_graph
-        run_backward([self], [gradient], None, retain_graph, create_graph)
+        _engine.run_backward([self], [gradient], inputs, retain_graph, create_graph)
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` with this tensor's gradient during each backward; if it returns a
+        tensor, that replaces the gradient for the rest of the pass (and for ``.grad``). Returns
+        a handle whose ``remove()`` unregisters it. On a leaf the hook sees the summed gradient
+        before it is added into ``.grad``."""
+        from glassgrad.nn.modules.module import RemovableHandle
+
+        if not callable(hook):
+            raise TypeError(f"register_hook: the hook must be callable, got {type(hook).__name__}")
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is None:
+            if self._hooks is None:
+                self._hooks = {}
+            hooks = self._hooks
+        else:  # kept by the node, so it runs even if this tensor object is dropped, as in PyTorch
+            f = self.grad_fn
+            if f._hooks is None:
+                f._hooks = {}
+            hooks = f._hooks.setdefault(self._output_nr, {})
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` on this non-leaf tensor after backward (leaves always keep theirs)."""
+        import weakref
+
         if not self._requires_grad:
             raise RuntimeError("retain_grad(): this tensor does not require grad")
-        if self.grad_fn is not None:
+        if self.grad_fn is not None and not self._retains_grad:
             self._retains_grad = True
+            f = self.grad_fn
+            if f._hooks is None:
+                f._hooks = {}  # the engine looks at the hooks of a node only when this is set
+            if f._retained is None:
+                f._retained = {}
+            f._retained[self._output_nr] = weakref.ref(self)
+
+    @property
+    def output_nr(self) -> int:
+        """Which output of ``grad_fn`` this tensor is (0 except for ops with several outputs)."""
+        return self._output_nr
 
     @property
     def retains_grad(self) -> bool:
@@ -731,6 +775,9 @@ class Tensor:
     def chunk(self, chunks, dim=0):
         return _a.chunk(self, chunks, dim)
 
+    def unbind(self, dim=0):
+        return _a.unbind(self, dim)
+
     def gather(self, dim, index):
         return _ix.gather(self, dim, index)
 
@@ -896,6 +943,8 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._wrap(array, False)
 
 
+from glassgrad import autograd as _autograd  # noqa: E402
+from glassgrad.autograd import engine as _engine  # noqa: E402
 from glassgrad.functions import _operands as _ops  # noqa: E402
 from glassgrad.functions import activation as _act  # noqa: E402
 from glassgrad.functions import array as _a  # noqa: E402

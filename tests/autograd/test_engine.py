@@ -1,6 +1,6 @@
-"""Autograd semantics, as in PyTorch: accumulation, retained and freed graphs, autograd.grad
-options, retain_grad, in-place changes and the version counter, gradient aliasing, anomaly
-detection, and deep graphs."""
+"""Autograd semantics, as in PyTorch: accumulation (in place into .grad), retained and freed
+graphs, autograd.grad options, retain_grad, in-place changes and the version counter, gradient
+aliasing, anomaly detection, and deep graphs."""
 
 import sys
 
@@ -460,3 +460,70 @@ def test_grad_dtype_follows_leaf_through_promotion():
     assert y.dtype == gg.float64
     y.backward()
     assert a.grad.dtype == gg.float32 and b.grad.dtype == gg.float64
+
+
+# -- a second backward adds into .grad in place, as in PyTorch ---------------------------------
+
+
+def test_second_backward_adds_into_the_same_grad_tensor():
+    def f(lib):
+        x = _leaf([1.0, 2.0], lib)
+        (x * x).sum().backward()
+        kept = x.grad
+        (x * x * x).sum().backward()
+        return kept is x.grad, kept.detach().numpy().copy()
+
+    (same_gg, kept_gg), (same_t, kept_t) = f(gg), f(torch)
+    assert same_gg and same_t
+    np.testing.assert_allclose(kept_gg, kept_t)
+
+
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph")
+def test_second_backward_with_create_graph_replaces_grad():
+    def f(lib):
+        x = _leaf([1.0, 2.0], lib)
+        (x * x).sum().backward()
+        kept = x.grad
+        (x * x * x).sum().backward(create_graph=True)
+        assert x.grad.requires_grad
+        (h,) = lib.autograd.grad(x.grad.sum(), x)  # d/dx (2x + 3x^2) = 2 + 6x
+        return kept is x.grad, kept.detach().numpy().copy(), x.grad.detach().numpy(), h.numpy()
+
+    got, ref = f(gg), f(torch)
+    assert got[0] is ref[0] is False
+    for a, b in zip(got[1:], ref[1:]):
+        np.testing.assert_allclose(a, b)
+
+
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph")
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_in_place_accumulation_does_not_leak_into_a_shared_first_gradient(create_graph):
+    # add's backward gives the same gradient tensor to both inputs, and a retained grad may
+    # be the very tensor that flows on to a leaf: each .grad must own its memory
+    def f(lib):
+        a, b = _leaf([1.0, 2.0], lib), _leaf([3.0, 4.0], lib)
+        h = a * 1.0
+        h.retain_grad()
+        for _ in range(2):
+            (h + b).sum().backward(create_graph=create_graph, retain_graph=True)
+        return [t.grad.detach().numpy() for t in (a, b, h)]
+
+    for x, y in zip(f(gg), f(torch)):
+        np.testing.assert_allclose(x, y)
+
+
+def test_in_place_accumulation_leaves_the_callers_gradient_alone():
+    x = _leaf([1.0, 2.0])
+    g = gg.tensor([1.0, 1.0], dtype=gg.float64)
+    y = x.clone()
+    y.backward(g, retain_graph=True)
+    y.backward(g)
+    assert g.tolist() == [1.0, 1.0] and x.grad.tolist() == [2.0, 2.0]
+
+
+def test_in_place_accumulation_bumps_the_grad_version():
+    x = _leaf([1.0, 2.0])
+    (x * x).sum().backward()
+    v = x.grad._version
+    (x * x).sum().backward()
+    assert x.grad._version == v + 1

@@ -95,17 +95,73 @@ def test_cat_stack(shape, data, seed):
 
 @ORACLE
 @given(shape=shapes(min_dims=1, max_dims=3, max_side=6), data=st.data(), seed=seeds)
-def test_split_chunk(shape, data, seed):
+def test_split_chunk_unbind(shape, data, seed):
     x = uniform(np.random.default_rng(seed), shape)
     dim = _dim(data, len(shape))
     n = shape[dim]
     size = data.draw(st.integers(1, n + 1), label="split_size")
     check(lambda m, t: m.split(_weighted(t), size, dim), [x], exact=True, seed=seed)
-    cut = data.draw(st.integers(0, n), label="cut")
-    check(lambda m, t: _weighted(t).split([cut, n - cut], dim), [x], exact=True, seed=seed)
+    sizes = data.draw(st.lists(st.integers(0, n), min_size=1, max_size=4).filter(lambda s: sum(s) <= n), label="sizes")
+    sizes = sizes + [n - sum(sizes)]  # may contain 0s
+    check(lambda m, t: _weighted(t).split(sizes, dim), [x], exact=True, seed=seed)
     chunks = data.draw(st.integers(1, n + 1), label="chunks")
     check(lambda m, t: m.chunk(_weighted(t), chunks, dim), [x], exact=True, seed=seed)
-    assert len(gg.chunk(gg.tensor(x), chunks, dim)) == len(torch.chunk(torch.tensor(x), chunks, dim))
+    check(lambda m, t: m.unbind(_weighted(t), dim), [x], exact=True, seed=seed)
+    check(lambda m, t: _weighted(t).unbind(dim), [x], exact=True, seed=seed)
+    # pieces left unused get a zero gradient (backward receives None for them)
+    check(lambda m, t: m.chunk(_weighted(t), chunks, dim)[::2], [x], exact=True, seed=seed)
+    check(lambda m, t: _weighted(t).unbind(dim)[-1], [x], exact=True, seed=seed)
+    # and a piece used twice gets the sum
+    check(lambda m, t: (lambda p: (p[0] * p[0], p[0], p[-1]))(_weighted(t).split(size, dim)), [x],
+          exact=True, seed=seed)
+
+
+def test_split_chunk_unbind_are_one_op_whose_backward_is_one_cat():
+    x = gg.randn(6, 4, dtype=gg.float64, requires_grad=True)
+    for pieces in (x.split(2), x.split([1, 2, 3]), x.chunk(4, 1), x.unbind(1)):
+        assert len({p.grad_fn for p in pieces}) == 1
+        assert [p.output_nr for p in pieces] == list(range(len(pieces)))
+    a, b, c = x.split(2)
+    (g,) = gg.autograd.grad((b * b).sum(), x, create_graph=True)
+    assert g.grad_fn.name() == "CatBackward"  # b's gradient joined with zeros for a and c
+
+
+@pytest.mark.parametrize("shape, make", [
+    ((0,), lambda m, t: m.chunk(t, 3)),
+    ((0,), lambda m, t: t.chunk(1)),
+    ((2, 0, 3), lambda m, t: m.chunk(t, 2, 1)),
+    ((0,), lambda m, t: t.split(2)),
+    ((0,), lambda m, t: t.split(0)),
+    ((2, 0, 3), lambda m, t: m.split(t, [0, 0], 1)),
+    ((2, 0, 3), lambda m, t: t.split(1, -1)),
+    ((0, 2), lambda m, t: m.unbind(t, 0)),
+    ((2, 0, 3), lambda m, t: m.unbind(t, -1)),
+    ((5,), lambda m, t: t.chunk(4)),  # 3 pieces of 2, 2, 1, as in torch
+    ((6,), lambda m, t: t.chunk(4)),  # 3 pieces of 2
+])
+def test_split_chunk_unbind_edge_cases(shape, make):
+    x = np.random.default_rng(0).uniform(-2, 2, shape)
+    got, ref = make(gg, gg.tensor(x)), make(torch, torch.tensor(x))
+    assert [tuple(p.shape) for p in got] == [tuple(p.shape) for p in ref]
+    if ref:  # an empty tuple has nothing to differentiate
+        check(lambda m, t: make(m, _weighted(t)), [x], exact=True)
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda m: m.ones(3).split(0), "split_size can only be 0"),
+    (lambda m: m.ones(3).split(-1), "non-negative"),
+    (lambda m: m.ones(3).split([1, -1, 3]), "non-negative"),
+    (lambda m: m.ones(3).split([1, 1]), "sum"),
+    (lambda m: m.ones(3).chunk(0), "greater than 0"),
+    (lambda m: m.ones(()).split(1), "at least a 1-dimensional"),
+    (lambda m: m.ones(()).chunk(1), "at least a 1-dimensional"),
+    (lambda m: m.ones(()).unbind(), "1-dimensional"),
+])
+def test_split_chunk_unbind_errors_like_torch(make, words):
+    with pytest.raises((RuntimeError, IndexError)):
+        make(torch)
+    with pytest.raises(RuntimeError, match=words):
+        make(gg)
 
 
 @ORACLE

@@ -17,11 +17,21 @@ from glassgrad.autograd.gradcheck import gradcheck, gradgradcheck
 
 
 def _as_list(x):
+    """One tensor, or a sequence of them, as a list (None stays None)."""
     if x is None:
         return None
-    from glassgrad._tensor import Tensor
+    return list(x) if isinstance(x, (list, tuple)) else [x]
 
-    return [x] if isinstance(x, Tensor) else list(x)
+
+def _backward_inputs(inputs, who: str) -> list:
+    """``backward``'s ``inputs`` as a list, checked: not empty, each requiring grad."""
+    inputs = _as_list(inputs)
+    if not inputs:
+        raise RuntimeError(f"{who}: `inputs` cannot be empty (pass None to fill every leaf's .grad)")
+    for i, x in enumerate(inputs):
+        if not x.requires_grad:
+            raise RuntimeError(f"{who}: input {i} (shape {tuple(x.shape)}) does not require grad")
+    return inputs
 
 
 def grad(
@@ -53,23 +63,29 @@ def grad(
     grads = [_initial_gradient(y, g, "grad") for y, g in zip(outputs, grad_outputs)]
     if retain_graph is None:
         retain_graph = create_graph
-    return tuple(run_backward(outputs, grads, inputs, retain_graph, create_graph, allow_unused))
+    return tuple(run_backward(outputs, grads, inputs, retain_graph, create_graph, allow_unused, accumulate=False))
 
 
-def backward(tensors, grad_tensors=None, retain_graph: bool | None = None, create_graph: bool = False):
-    """Accumulate gradients of several outputs into the leaves' ``.grad`` in one pass."""
+def backward(tensors, grad_tensors=None, retain_graph: bool | None = None, create_graph: bool = False,
+             inputs=None) -> None:
+    """Accumulate gradients of several outputs in one pass: into the ``.grad`` of every leaf that
+    requires grad, or only of ``inputs`` (leaves or not) when it is given."""
     from glassgrad._tensor import _initial_gradient
     from glassgrad.autograd.engine import run_backward
 
     tensors = _as_list(tensors)
     grad_tensors = _as_list(grad_tensors) or [None] * len(tensors)
+    if len(grad_tensors) != len(tensors):
+        raise ValueError(f"backward: got {len(grad_tensors)} grad_tensors for {len(tensors)} tensors")
     for i, y in enumerate(tensors):
         if not y.requires_grad:
             raise RuntimeError(f"backward: tensor {i} does not require grad and has no grad_fn")
+    if inputs is not None:
+        inputs = _backward_inputs(inputs, "backward")
     grads = [_initial_gradient(y, g, "backward") for y, g in zip(tensors, grad_tensors)]
     if retain_graph is None:
         retain_graph = create_graph
-    run_backward(tensors, grads, None, retain_graph, create_graph)
+    run_backward(tensors, grads, inputs, retain_graph, create_graph)
 
 
 __all__ = [

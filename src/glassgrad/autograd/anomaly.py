@@ -16,7 +16,7 @@ def _shapes(tensors) -> str:
 
 
 def check_forward(fn, inputs, y) -> None:
-    if _bad(y):
+    if any(_bad(a) for a in (y if isinstance(y, tuple) else (y,))):
         raise FloatingPointError(
             f"detect_anomaly: {type(fn).__name__} produced NaN or inf in its forward "
             f"(input shapes: {_shapes(inputs)})"
@@ -32,13 +32,13 @@ def check_backward(fn, grads) -> None:
             )
 
 
-def checked_backward(fn, gy) -> tuple:
-    """``fn.backward(gy)``, then the check of its results. The ops that the backward runs are
+def checked_backward(fn, gys) -> tuple:
+    """``fn.backward(*gys)``, then the check of its results. The ops that the backward runs are
     not checked one by one, so a NaN is reported as coming from this backward (``SqrtBackward``),
     not from the division inside it."""
     state.anomaly = False
     try:
-        grads = fn.backward(gy)
+        grads = fn.backward(*gys)
     finally:
         state.anomaly = True
     grads = grads if isinstance(grads, tuple) else (grads,)

@@ -5,17 +5,26 @@ requires grad, records the call as a node of the graph: the output's ``grad_fn``
 which keeps its inputs. ``backward`` receives the gradient of the output as a Tensor and returns
 one gradient per input, computed with tensor ops; because those ops are recorded too when
 ``create_graph=True``, gradients of gradients (any order) need no extra code.
+
+An op may have several outputs (``split``): its ``forward`` returns a tuple of arrays, the call
+returns a tuple of tensors that share the one ``grad_fn`` and differ in ``output_nr``, and its
+``backward`` receives one gradient per output.
 """
 
 from __future__ import annotations
 
-import weakref
-
+from glassgrad.autograd import grad_mode
 from glassgrad.autograd.grad_mode import state
 
 
 class Function:
-    """Base class of every op. Subclasses define ``forward(*arrays)`` and ``backward(gy)``.
+    """Base class of every op. Subclasses define ``forward(*arrays)`` and ``backward(*grads)``.
+
+    ``forward`` returns an array, or a tuple of arrays for an op with several outputs.
+    ``backward`` receives one gradient per output, each a tensor of that output's shape, except
+    that an output no gradient reached (an unused piece of a split) gets ``None``: the op knows
+    best what that means (zeros, or work it can skip). It returns one gradient per input, ``None``
+    where ``self.needs_input_grad`` says none is needed.
 
     Class attributes tell the engine what ``backward`` reads, so that an in-place change to one of
     those tensors after the forward is caught (PyTorch's version counter) instead of giving a
@@ -23,14 +32,20 @@ class Function:
 
     - ``uses_inputs``: backward reads the input tensors' values (not only their shapes): True
       for all inputs, or a tuple of the positions of those it reads (where's condition only);
-    - ``uses_output``: backward reads the output's value (exp, tanh, sigmoid, softmax ...);
-    - ``output_is_view``: the output array is a view of the first input's memory, so the two
+    - ``uses_output``: backward reads the outputs' values (exp, tanh, sigmoid, softmax ...)
+      through ``saved_output`` (``saved_outputs`` for several outputs);
+    - ``output_is_view``: each output array is a view of the first input's memory, so they
       share a version counter.
     """
 
     uses_inputs = True
     uses_output = False
     output_is_view = False
+    # gradient hooks of the outputs (register_hook on a non-leaf, retain_grad):
+    # {output_nr: {handle id: hook}}, made on the first registration
+    _hooks: dict | None = None
+    _retained: dict | None = None  # {output_nr: weakref to the tensor} of retain_grad
+    n_outputs = 1
 
     inputs: tuple | None
     needs_input_grad: tuple
@@ -44,34 +59,53 @@ class Function:
             raise
         if len(inputs) == 1:
             record = inputs[0]._requires_grad and state.grad_enabled
+            needs = _ONE_INPUT_NEEDS_GRAD  # (only stored when recording, so it is (True,))
         else:
-            record = False
-            if state.grad_enabled:
-                for x in inputs:
-                    if x._requires_grad:
-                        record = True
-                        break
-        out = _wrap(y, record)
-        if self.output_is_view:
-            out._version_box = inputs[0]._version_box
+            needs = []
+            for x in inputs:
+                needs.append(x._requires_grad)
+            record = True in needs and state.grad_enabled  # (the thread-local read only if needed)
+        if type(y) is tuple:
+            out = self._wrap_outputs(inputs, y, record)
+        else:
+            out = _wrap(y, record)
+            if self.output_is_view:
+                out._version_box = inputs[0]._version_box
+            if record:
+                out.grad_fn = self
+                if self.uses_output:
+                    # keep the array, not the tensor: the tensor points back to this node
+                    self._saved_ys = (y,)
+                    self._output_versions = ((out._version_box, out._version_box[0]),)
         if record:
             self.inputs = inputs
-            self.needs_input_grad = [x._requires_grad for x in inputs]
+            self.needs_input_grad = needs
             if self.uses_inputs:
                 read = range(len(inputs)) if self.uses_inputs is True else self.uses_inputs
-                self._input_versions = tuple((i, inputs[i]._version_box[0]) for i in read)
-            self.output = weakref.ref(out)
-            if self.uses_output:
-                # keep the output's array, not the tensor: the tensor points back to this node
-                self._saved_y = y
-                self._output_box = out._version_box
-                self._output_version = out._version_box[0]
-            out.grad_fn = self
-        if state.anomaly:
+                versions = []
+                for i in read:
+                    versions.append((i, inputs[i]._version_box[0]))
+                self._input_versions = versions
+        if grad_mode.anomaly_threads and state.anomaly:
             from glassgrad.autograd.anomaly import check_forward
 
             check_forward(self, inputs, y)
         return out
+
+    def _wrap_outputs(self, inputs, ys: tuple, record: bool) -> tuple:
+        """The tensors of an op with several outputs: each knows its place (``output_nr``)."""
+        self.n_outputs = len(ys)
+        outs = tuple(_wrap(y, record) for y in ys)
+        for i, out in enumerate(outs):
+            if self.output_is_view:
+                out._version_box = inputs[0]._version_box
+            if record:
+                out.grad_fn = self
+                out._output_nr = i
+        if record and self.uses_output:
+            self._saved_ys = ys
+            self._output_versions = tuple((out._version_box, out._version_box[0]) for out in outs)
+        return outs
 
     def forward(self, *xs):
         raise NotImplementedError
@@ -80,31 +114,37 @@ class Function:
         """Called when ``forward`` raised a ValueError: raise a clearer error naming the op and
         the shapes, if this op knows what went wrong (the original error is re-raised if not)."""
 
-    def backward(self, gy):
+    def backward(self, *gys):
         raise NotImplementedError
 
     # -- helpers for subclasses -------------------------------------------------------------
 
     @property
     def saved_output(self):
-        """The output tensor, for backwards written in terms of y (e.g. exp: gx = gy * y).
+        """The output as a tensor, for backwards written in terms of y (exp: gx = gy * y).
 
-        If the caller no longer holds the output, an equal tensor is rebuilt from the saved
-        array with this node as its grad_fn, so higher-order gradients still flow through it.
-        """
-        y = self.output()
-        if y is None:
-            from glassgrad._tensor import Tensor
+        It is rebuilt from the saved array with this node as its grad_fn (the caller's tensor
+        may be gone), so higher-order gradients flow through it as through the original."""
+        return self._saved_output(0)
 
-            y = Tensor._wrap(self._saved_y, True)
-            y.grad_fn = self
-            y._version_box = self._output_box
+    @property
+    def saved_outputs(self) -> tuple:
+        """All outputs as tensors (see ``saved_output``), for ops with several outputs."""
+        return tuple(self._saved_output(i) for i in range(len(self._saved_ys)))
+
+    def _saved_output(self, i: int):
+        from glassgrad._tensor import Tensor
+
+        y = Tensor._wrap(self._saved_ys[i], True)
+        y.grad_fn = self
+        y._output_nr = i
+        y._version_box = self._output_versions[i][0]
         return y
 
     def release(self) -> None:
         """Drop what was kept for backward (after a backward without ``retain_graph``)."""
         self.inputs = None
-        self._saved_y = None
+        self._saved_ys = None
 
     @classmethod
     def name(cls) -> str:
@@ -121,8 +161,9 @@ class Function:
                 if self.inputs[i]._version_box[0] != v:
                     _raise_modified(self, self.inputs[i], v)
         if self.uses_output:
-            if self._output_box[0] != self._output_version:
-                _raise_modified(self, self.saved_output, self._output_version)
+            for i, (box, v) in enumerate(self._output_versions):
+                if box[0] != v:
+                    _raise_modified(self, self._saved_output(i), v)
 
     @property
     def next_functions(self) -> tuple:
@@ -130,6 +171,9 @@ class Function:
         if self.inputs is None:
             return ()
         return tuple(x.grad_fn for x in self.inputs)
+
+
+_ONE_INPUT_NEEDS_GRAD = (True,)
 
 
 def _wrap(array, requires_grad):

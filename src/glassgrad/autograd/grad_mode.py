@@ -1,16 +1,32 @@
-"""Switches that change how ops behave: whether they record the graph, and anomaly detection."""
+"""Switches that change how ops behave: whether they record the graph, and anomaly detection.
+
+Both are per thread, as in PyTorch: two threads training two models do not switch each other's
+recording off, and a new thread starts with grad on and anomaly detection off whatever the
+thread that started it is doing.
+"""
 
 from __future__ import annotations
 
 import functools
+import threading
 
 
-class _State:
+class _State(threading.local):
+    """The modes of the current thread. A ``threading.local`` gives each thread its own instance
+    attributes; the class attributes below are what a thread sees until it sets its own."""
+
     grad_enabled = True
     anomaly = False
 
 
 state = _State()
+
+# How many threads are inside detect_anomaly. Reading a thread-local attribute costs about four
+# times a plain one, and every op would read ``state.anomaly``; with this count at 0 (nearly
+# always) ops skip that read. Changed under the lock, read without it (a stale 0 or 1 only
+# delays the start of checking in a thread that is entering detect_anomaly right then).
+anomaly_threads = 0
+_anomaly_lock = threading.Lock()
 
 
 def is_grad_enabled() -> bool:
@@ -100,12 +116,23 @@ class detect_anomaly:  # noqa: N801
 
     def __enter__(self):
         self._prev = state.anomaly
-        state.anomaly = self._mode
+        _set_anomaly(self._mode)
         return self
 
     def __exit__(self, *exc):
-        state.anomaly = self._prev
+        _set_anomaly(self._prev)
         return False
+
+
+def _set_anomaly(on: bool) -> None:
+    """Set this thread's anomaly mode, keeping ``anomaly_threads`` in step."""
+    global anomaly_threads
+    on = bool(on)
+    if on == state.anomaly:
+        return
+    with _anomaly_lock:
+        anomaly_threads += 1 if on else -1
+    state.anomaly = on
 
 
 def is_anomaly_enabled() -> bool:

@@ -172,15 +172,19 @@ class GetItemGrad(Function):
 
 
 class Cat(Function):
+    """Join tensors along ``dim``; with ``new_dim`` (stack, and unbind's backward) along a new
+    dim at that place. The backward is one ``Split`` of the gradient, and Split's is a Cat."""
+
     uses_inputs = False
 
-    def __init__(self, dim):
-        self.dim = dim
+    def __init__(self, dim, new_dim=False):
+        self.dim, self.new_dim = dim, new_dim
 
     def forward(self, *xs):
-        self.sizes = [x.shape[self.dim] for x in xs]
+        self.sizes = tuple(1 if self.new_dim else x.shape[self.dim] for x in xs)
+        xp = array_module(xs[0])
         try:
-            return array_module(xs[0]).concatenate(xs, axis=self.dim)
+            return xp.stack(xs, axis=self.dim) if self.new_dim else xp.concatenate(xs, axis=self.dim)
         except ValueError:
             shapes = ", ".join(str(tuple(x.shape)) for x in xs)
             raise RuntimeError(
@@ -188,12 +192,45 @@ class Cat(Function):
             ) from None
 
     def backward(self, gy):
-        grads, start = [], 0
+        pieces = Split(self.sizes, self.dim, self.new_dim)(gy)
+        return tuple(g if wants else None for g, wants in zip(pieces, self.needs_input_grad))
+
+
+class Split(Function):
+    """Cut ``x`` along ``dim`` into consecutive pieces of the given ``sizes``, all views of ``x``
+    (with ``squeeze``, pieces of size 1 without that dim: unbind). One op with one output per
+    piece; its backward joins the pieces' gradients with one ``Cat``, zeros standing in for the
+    pieces that got none."""
+
+    uses_inputs = False
+    output_is_view = True
+
+    def __init__(self, sizes, dim, squeeze=False):
+        self.sizes, self.dim, self.squeeze = tuple(sizes), dim, squeeze
+
+    def forward(self, x):
+        self.xp, self.dtype, self.shape = array_module(x), x.dtype, x.shape
         prefix = (slice(None),) * self.dim
-        for size, wants in zip(self.sizes, self.needs_input_grad):
-            grads.append(gy[prefix + (slice(start, start + size),)] if wants else None)
+        if self.squeeze:  # the trailing ... keeps a 0-d piece a view (as in GetItem)
+            return tuple(x[prefix + (i, Ellipsis)] for i in range(self.shape[self.dim]))
+        pieces, start = [], 0
+        for size in self.sizes:
+            pieces.append(x[prefix + (slice(start, start + size),)])
             start += size
-        return tuple(grads)
+        return tuple(pieces)
+
+    def backward(self, *gys):
+        parts = []
+        for g, size in zip(gys, self.sizes):
+            if g is None:  # a piece that was not used: its gradient is zero
+                shape = list(self.shape)
+                if self.squeeze:
+                    del shape[self.dim]
+                else:
+                    shape[self.dim] = size
+                g = constant(self.xp.zeros(shape, dtype=self.dtype))
+            parts.append(g)
+        return Cat(self.dim, self.squeeze)(*parts)
 
 
 class Cast(Function):
@@ -352,35 +389,60 @@ def stack(tensors, dim: int = 0):
     return cat([unsqueeze(t, d) for t in tensors], d)
 
 
-def split(x, split_size_or_sections, dim: int = 0):
-    """Views of consecutive pieces along ``dim``: of equal size (the last may be smaller), or of
-    the listed sizes."""
-    d = _normalize_dim(dim, x.ndim, "split")
+class Unbind(Split):
+    """``Split`` into slices of size 1 along ``dim``, each without that dim."""
+
+    def __init__(self, n, dim):
+        super().__init__([1] * n, dim, squeeze=True)
+
+
+def _split_dim(x, dim: int, op: str) -> int:
+    if x.ndim == 0:
+        raise RuntimeError(f"{op} expects at least a 1-dimensional tensor, got a 0-d tensor")
+    return _normalize_dim(dim, x.ndim, op)
+
+
+def split(x, split_size_or_sections, dim: int = 0) -> tuple:
+    """Views of consecutive pieces along ``dim``: of ``split_size`` each (the last may be
+    smaller), or of the listed sizes. One op, however many pieces."""
+    d = _split_dim(x, dim, "split")
     n = x.shape[d]
     if isinstance(split_size_or_sections, int):
         size = split_size_or_sections
-        if size <= 0:
-            raise ValueError(f"split: split_size must be positive, got {size}")
-        sizes = [builtins.min(size, n - s) for s in range(0, n, size)] or [0]
+        if size < 0:
+            raise RuntimeError(f"split expects split_size to be non-negative, got {size}")
+        if size == 0 and n != 0:
+            raise RuntimeError(f"split_size can only be 0 if the dimension's size is 0, but it is {n}")
+        sizes = [builtins.min(size, n - s) for s in range(0, n, size)] if n else [0]
     else:
-        sizes = list(split_size_or_sections)
-        if sum(sizes) != n:
+        sizes = [int(s) for s in split_size_or_sections]
+        if any(s < 0 for s in sizes):
+            raise RuntimeError(f"split expects non-negative sizes, got {sizes}")
+        if builtins.sum(sizes) != n:
             raise RuntimeError(
-                f"split: sizes {sizes} must sum to the size of dim {dim} ({n}), got {sum(sizes)}"
+                f"split: sizes {sizes} must sum to the size of dim {dim} ({n}), got {builtins.sum(sizes)}"
             )
-    pieces, start = [], 0
-    prefix = (slice(None),) * d
-    for s in sizes:
-        pieces.append(getitem(x, prefix + (slice(start, start + s),)))
-        start += s
-    return tuple(pieces)
+    return Split(sizes, d)(x)
 
 
-def chunk(x, chunks: int, dim: int = 0):
+def chunk(x, chunks: int, dim: int = 0) -> tuple:
+    """``chunks`` pieces along ``dim`` of ceil(n / chunks) elements each (fewer pieces when that
+    size leaves nothing for the last ones, as in PyTorch; ``chunks`` empty pieces when n = 0)."""
     if chunks <= 0:
-        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
-    n = x.shape[_normalize_dim(dim, x.ndim, "chunk")]
-    return split(x, builtins.max(1, -(-n // chunks)), dim)
+        raise RuntimeError(f"chunk expects chunks to be greater than 0, got {chunks}")
+    d = _split_dim(x, dim, "chunk")
+    n = x.shape[d]
+    if n == 0:
+        return Split([0] * chunks, d)(x)
+    return split(x, -(-n // chunks), d)
+
+
+def unbind(x, dim: int = 0) -> tuple:
+    """The slices along ``dim``, each without that dim: ``x[0], x[1], ...`` for dim 0. One op."""
+    d = _split_dim(x, dim, "unbind")
+    if x.shape[d] == 0:
+        return ()
+    return Unbind(x.shape[d], d)(x)
 
 
 def masked_fill(x, mask, value):
