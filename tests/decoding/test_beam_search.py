@@ -1,10 +1,11 @@
 """Beam search against brute force enumeration, greedy decoding, and its state protocol."""
 
 import math
+from collections import namedtuple
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import glassgrad as gg
@@ -13,19 +14,22 @@ from tests.decoding._models import BOS, TableModel, brute_force
 from tests.oracle import ORACLE
 
 
-@ORACLE
+@settings(ORACLE, max_examples=100)  # many small models: cheap, and the early stop needs some to show
 @given(
     seed=st.integers(0, 2**32 - 1),
     vocab=st.integers(2, 4),
     max_len=st.integers(1, 4),
     eos=st.integers(0, 3),
-    alpha=st.sampled_from([0.0, 0.6, 1.0, -0.5]),
+    alpha=st.sampled_from([0.0, 0.6, 1.0, 2.0, -0.5]),
     kind=st.sampled_from(["gnmt", "power"]),
     n_best=st.integers(1, 4),
+    sharpness=st.sampled_from([0.5, 2.0, 4.0]),
 )
-def test_a_beam_wide_enough_finds_what_brute_force_ranks_best(seed, vocab, max_len, eos, alpha, kind, n_best):
+def test_a_beam_wide_enough_finds_what_brute_force_ranks_best(
+    seed, vocab, max_len, eos, alpha, kind, n_best, sharpness
+):
     eos = eos % vocab
-    model = TableModel(seed, vocab)
+    model = TableModel(seed, vocab, sharpness)
     expected = brute_force(model, eos, max_len, alpha, kind)
     n_best = min(n_best, len(expected))
     # a beam as wide as every possible prefix searches exhaustively
@@ -143,10 +147,12 @@ def test_a_custom_reorder_state_for_batch_on_dim_1():
 
 
 def test_reorder_state_default():
-    state = ({"a": gg.tensor([10, 11, 12])}, [np.array([[0], [1], [2]])], None, 7)
+    hc = namedtuple("hc", ["h", "c"])
+    state = ({"a": gg.tensor([10, 11, 12])}, [np.array([[0], [1], [2]])], None, 7, hc(gg.arange(3), gg.arange(3) * 2))
     out = reorder_state(state, gg.tensor([2, 2, 0]))
     assert out[0]["a"].tolist() == [12, 12, 10] and out[1][0].tolist() == [[2], [2], [0]]
     assert out[2] is None and out[3] == 7
+    assert isinstance(out[4], hc) and out[4].h.tolist() == [2, 2, 0] and out[4].c.tolist() == [4, 4, 0]
     with pytest.raises(TypeError, match="cannot reorder rows of a state of type object; pass reorder_state"):
         reorder_state(object(), gg.tensor([0]))
 

@@ -58,11 +58,9 @@ def reorder_state(state: Any, index: Tensor) -> Any:
     if isinstance(state, np.ndarray):
         return state[index.numpy()]
     if isinstance(state, tuple):
-        return (
-            type(state)(*(reorder_state(s, index) for s in state))
-            if hasattr(state, "_fields")
-            else tuple(reorder_state(s, index) for s in state)
-        )
+        rows = [reorder_state(s, index) for s in state]
+        # a namedtuple (LSTM's (h, c) may come as one) is rebuilt as its own type
+        return type(state)(*rows) if hasattr(state, "_fields") else tuple(rows)
     if isinstance(state, list):
         return [reorder_state(s, index) for s in state]
     if isinstance(state, dict):

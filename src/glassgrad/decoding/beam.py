@@ -40,7 +40,7 @@ def beam_search(
     state: Any = None,
     reorder_state: ReorderFn | None = None,
 ) -> list[Hypothesis]:
-    """The ``n_best`` best sequences found for one input, best first, each ranked by
+    """The ``n_best`` (at most ``beam_size``) best sequences found for one input, best first, each ranked by
     ``score = log P(Y) / length_penalty(|Y|, alpha, penalty)``.
 
     At every step each live hypothesis is extended by every token, and the candidates are ranked
