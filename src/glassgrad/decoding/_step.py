@@ -6,6 +6,7 @@ A model is decoded through a function ``step(prefixes, state) -> (scores, state)
 - ``prefixes``: an int64 tensor (rows, t), each row the tokens so far, starting with ``<bos>``.
   A Transformer decoder reads the whole prefix; an RNN needs only the last token,
   ``prefixes[:, -1]``, and carries the rest in its state.
+  The prefixes are on the CPU; a model on a GPU moves them (``prefixes.to(device)``).
 - ``state``: anything the model carries from one step to the next (an RNN's hidden state, the
   encoder's output for cross-attention), or ``None``. It is what the caller passed at the start,
   then what the step returned last time. Its rows follow the prefixes' rows: when the search drops

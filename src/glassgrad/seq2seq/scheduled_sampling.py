@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
+from glassgrad._backend import array_module
 from glassgrad._random import Generator, _generator_of
 from glassgrad._tensor import Tensor, tensor
 from glassgrad.functions.math import where
@@ -57,7 +56,7 @@ def scheduled_sampling(
     predicted = _as_ids(predictions, decoder_inputs.shape, "scheduled_sampling")
     gold = decoder_inputs._data
     # predictions[..., t-1] proposes the input at t; input 0 has no earlier prediction
-    proposed = np.concatenate([gold[..., :1], predicted[..., :-1]], axis=-1)
+    proposed = array_module(gold).concatenate([gold[..., :1], predicted[..., :-1]], axis=-1)
     return _mix(gold, proposed, p, pad_id, generator, decoder_inputs, "scheduled_sampling")
 
 
@@ -79,7 +78,8 @@ def scheduled_sampling_step(
 def _mix(gold, proposed, p, pad_id, generator, like: Tensor, who: str) -> Tensor:
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"{who}: p must be a probability in [0, 1], got {p}")
-    use_model = _generator_of(generator).bernoulli(p, gold.shape)
+    # drawn on the CPU by glassgrad's generator (reproducible), then moved to the data's device
+    use_model = array_module(gold).asarray(_generator_of(generator).bernoulli(p, gold.shape))
     if pad_id is not None:
         use_model &= gold != pad_id
     return where(tensor(use_model, device=like.device), tensor(proposed, device=like.device), like.detach())
