@@ -7,11 +7,13 @@ would make the two libraries' thread pools contend on a small machine and distor
 
 from __future__ import annotations
 
+import contextlib
 import json
 import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 
@@ -80,3 +82,19 @@ def numpy_blas_threads() -> int:
     import os
 
     return os.cpu_count() or 1
+
+
+@contextlib.contextmanager
+def threads(n: int) -> Iterator[None]:
+    """Run both libraries on ``n`` threads inside the block: NumPy's BLAS limited to ``n``
+    (threadpoolctl) and ``torch.set_num_threads(n)``; both are restored afterwards."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        with threadpool_limits(limits=n, user_api="blas"):
+            yield
+    finally:
+        torch.set_num_threads(before)
