@@ -21,25 +21,37 @@ from dataclasses import dataclass
 class Timing:
     glassgrad_s: float
     torch_s: float
+    glassgrad_cpu_s: float = float("nan")  # process CPU time per step (all threads)
+    torch_cpu_s: float = float("nan")
 
     @property
     def ratio(self) -> float:
         return self.glassgrad_s / self.torch_s
 
+    @property
+    def cpu_ratio(self) -> float:
+        """The ratio of CPU times: on a busy machine other programs disturb it less than the
+        wall-clock ratio (they delay a step more than they make it compute more)."""
+        return self.glassgrad_cpu_s / self.torch_cpu_s
+
 
 def time_blocks(gg_step, torch_step, steps_per_block: int, rounds: int, warmup: int = 3) -> Timing:
-    """Median seconds per step of each library, timed in alternating blocks."""
+    """Median seconds per step of each library (wall clock and process CPU time), timed in
+    alternating blocks."""
     for _ in range(warmup):
         gg_step()
         torch_step()
-    per_step = {"gg": [], "torch": []}
+    wall = {"gg": [], "torch": []}
+    cpu = {"gg": [], "torch": []}
     for _ in range(rounds):
         for name, step in (("gg", gg_step), ("torch", torch_step)):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             for _ in range(steps_per_block):
                 step()
-            per_step[name].append((time.perf_counter() - t0) / steps_per_block)
-    return Timing(statistics.median(per_step["gg"]), statistics.median(per_step["torch"]))
+            wall[name].append((time.perf_counter() - t0) / steps_per_block)
+            cpu[name].append((time.process_time() - c0) / steps_per_block)
+    med = statistics.median
+    return Timing(med(wall["gg"]), med(wall["torch"]), med(cpu["gg"]), med(cpu["torch"]))
 
 
 def peak_memory_mib(module: str, workload: str, library: str, steps: int = 5) -> float:

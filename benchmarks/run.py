@@ -6,7 +6,8 @@
     python benchmarks/run.py --threads 1 2   # each workload on 1 thread, then on 2
 
 For each workload it prints the median time per step of each library, their ratio
-(glassgrad / PyTorch: below 1 means glassgrad is faster), and the peak memory each adds.
+(glassgrad / PyTorch: below 1 means glassgrad is faster), the ratio of their CPU times (less
+disturbed by other programs on a busy machine), and the peak memory each adds.
 Both libraries run on the same number of threads: by default as many as NumPy's BLAS uses;
 ``--threads N`` limits NumPy's BLAS to N threads (threadpoolctl) and gives PyTorch N
 (torch.set_num_threads), so e.g. ``--threads 1`` compares the two on one core.
@@ -50,7 +51,7 @@ def main(argv=None) -> int:
         parser.error(f"--threads should be positive, got {args.threads}")
     print(f"python {platform.python_version()}, numpy {np.__version__}, torch {torch.__version__}, "
           f"{args.rounds} rounds")
-    print(f"{'workload':<18} {'threads':>7} {'glassgrad':>12} {'pytorch':>12} {'ratio':>7} "
+    print(f"{'workload':<18} {'threads':>7} {'glassgrad':>12} {'pytorch':>12} {'ratio':>7} {'cpu':>6} "
           f"{'mem gg':>9} {'mem torch':>10}")
     for name in names:
         wl = workloads.WORKLOADS[name]
@@ -63,7 +64,7 @@ def main(argv=None) -> int:
                 mem = tuple(f"{harness.peak_memory_mib('workloads', name, lib):.1f}MiB"
                             for lib in ("glassgrad", "torch"))
             print(f"{name:<18} {threads:>7} {t.glassgrad_s * 1e6:>10.1f}us {t.torch_s * 1e6:>10.1f}us "
-                  f"{t.ratio:>7.2f} {mem[0]:>9} {mem[1]:>10}", flush=True)
+                  f"{t.ratio:>7.2f} {t.cpu_ratio:>6.2f} {mem[0]:>9} {mem[1]:>10}", flush=True)
         print(f"    {wl.description}")
     return 0
 
