@@ -78,3 +78,12 @@ def test_inner_dimension_one_mismatch_still_raises():
         gg.ones(3, 1) @ gg.ones(3, 4)
     with pytest.raises(RuntimeError, match=r"linear.*\(3, 1\).*\(4, 3\)"):
         gg.nn.functional.linear(gg.ones(3, 1), gg.ones(4, 3))
+
+
+@pytest.mark.parametrize("lead", [(), (4,), (2, 3)])
+def test_linear_chain_second_order(lead):
+    # in a chain the first layer's gy depends on the second layer's weight, so second-order
+    # gradients go through both inputs of LinearGradWeight's backward
+    rng = np.random.default_rng(5)
+    arrays = [uniform(rng, lead + (3,)), uniform(rng, (4, 3)), uniform(rng, (2, 4))]
+    check(lambda m, x, w1, w2: m.nn.functional.linear(m.tanh(m.nn.functional.linear(x, w1)), w2), arrays)
