@@ -207,7 +207,7 @@ class Optimizer:
         names), or None when the rule keeps no state for this group. The default keeps none."""
         return None
 
-    def _update(self, param, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
+    def _update(self, param, grad, state: dict[str, Any] | None, group: dict[str, Any]) -> None:
         """The update rule: change the array ``param`` in place, given its gradient array
         ``grad`` (never changed), its ``state`` (None if it keeps none) and its group's options."""
         raise NotImplementedError(f"{type(self).__name__} does not implement _update()")

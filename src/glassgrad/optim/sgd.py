@@ -57,7 +57,7 @@ class SGD(Optimizer):
         # the momentum buffer is made at the first update (b = g); without momentum, no state
         return {} if group["momentum"] != 0 else None
 
-    def _update(self, x, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
+    def _update(self, x, grad, state: dict[str, Any] | None, group: dict[str, Any]) -> None:
         lr, momentum = group["lr"], group["momentum"]
         xp = array_module(x)
         g = self._direction(x, grad, group["maximize"], group["weight_decay"])
