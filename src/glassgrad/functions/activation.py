@@ -39,10 +39,7 @@ class ReLU(Function):
     """max(x, 0); the gradient at 0 is 0, as in PyTorch."""
 
     def forward(self, x):
-        xp = array_module(x)
-        # NumPy's maximum against the scalar 0 runs a loop that is not vectorized; against an
-        # array of zeros (calloc'd, so almost free) it runs the SIMD loop: 2-6x faster, measured
-        return xp.maximum(x, xp.zeros_like(x))
+        return array_module(x).maximum(x, 0)
 
     def backward(self, gy):
         from glassgrad.functions.math import Mul
