@@ -222,8 +222,8 @@ def _make_cnn_train_step(build, in_shape, batch, classes):
 
 def _make_model_train_step(build, in_features, out_shape, batch, loss, optimizer, seed=4):
     """A full training step of an ``nn`` model: zero_grad, forward, loss, backward, optimizer
-    step. ``build(nn)`` makes the model; both libraries start from glassgrad's default
-    initialization (seed 0), copied across, and see the same batch. ``in_features`` is the shape
+    step, which returns the loss. ``build(nn)`` makes the model; both libraries start from
+    glassgrad's default initialization (seed 0), copied across, and see the same batch. ``in_features`` is the shape
     of one input; ``out_shape`` is ``("classes", k)`` for cross-entropy on k classes or
     ``("values", k)`` for MSE on k outputs; ``optimizer`` is ``"adam"`` or ``"sgd"`` (momentum
     0.9)."""
@@ -255,9 +255,10 @@ def _make_model_train_step(build, in_features, out_shape, batch, loss, optimizer
 
         def step():
             opt.zero_grad()
-            out = loss_fn(model(x), y)
-            out.backward()
+            loss = loss_fn(model(x), y)
+            loss.backward()
             opt.step()
+            return loss  # for tests: both libraries' losses agree step by step
 
         return step
 
