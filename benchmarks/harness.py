@@ -7,11 +7,13 @@ would make the two libraries' thread pools contend on a small machine and distor
 
 from __future__ import annotations
 
+import contextlib
 import json
 import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 
@@ -19,25 +21,37 @@ from dataclasses import dataclass
 class Timing:
     glassgrad_s: float
     torch_s: float
+    glassgrad_cpu_s: float = float("nan")  # process CPU time per step (all threads)
+    torch_cpu_s: float = float("nan")
 
     @property
     def ratio(self) -> float:
         return self.glassgrad_s / self.torch_s
 
+    @property
+    def cpu_ratio(self) -> float:
+        """The ratio of CPU times: on a busy machine other programs disturb it less than the
+        wall-clock ratio (they delay a step more than they make it compute more)."""
+        return self.glassgrad_cpu_s / self.torch_cpu_s
+
 
 def time_blocks(gg_step, torch_step, steps_per_block: int, rounds: int, warmup: int = 3) -> Timing:
-    """Median seconds per step of each library, timed in alternating blocks."""
+    """Median seconds per step of each library (wall clock and process CPU time), timed in
+    alternating blocks."""
     for _ in range(warmup):
         gg_step()
         torch_step()
-    per_step = {"gg": [], "torch": []}
+    wall = {"gg": [], "torch": []}
+    cpu = {"gg": [], "torch": []}
     for _ in range(rounds):
         for name, step in (("gg", gg_step), ("torch", torch_step)):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             for _ in range(steps_per_block):
                 step()
-            per_step[name].append((time.perf_counter() - t0) / steps_per_block)
-    return Timing(statistics.median(per_step["gg"]), statistics.median(per_step["torch"]))
+            wall[name].append((time.perf_counter() - t0) / steps_per_block)
+            cpu[name].append((time.process_time() - c0) / steps_per_block)
+    med = statistics.median
+    return Timing(med(wall["gg"]), med(wall["torch"]), med(cpu["gg"]), med(cpu["torch"]))
 
 
 def peak_memory_mib(module: str, workload: str, library: str, steps: int = 5) -> float:
@@ -80,3 +94,19 @@ def numpy_blas_threads() -> int:
     import os
 
     return os.cpu_count() or 1
+
+
+@contextlib.contextmanager
+def threads(n: int) -> Iterator[None]:
+    """Run both libraries on ``n`` threads inside the block: NumPy's BLAS limited to ``n``
+    (threadpoolctl) and ``torch.set_num_threads(n)``; both are restored afterwards."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        with threadpool_limits(limits=n, user_api="blas"):
+            yield
+    finally:
+        torch.set_num_threads(before)

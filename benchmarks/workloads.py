@@ -220,6 +220,71 @@ def _make_cnn_train_step(build, in_shape, batch, classes):
     return make
 
 
+def _make_model_train_step(build, in_features, out_shape, batch, loss, optimizer, seed=4):
+    """A full training step of an ``nn`` model: zero_grad, forward, loss, backward, optimizer
+    step, which returns the loss. ``build(nn)`` makes the model; both libraries start from
+    glassgrad's default initialization (seed 0), copied across, and see the same batch. ``in_features`` is the shape
+    of one input; ``out_shape`` is ``("classes", k)`` for cross-entropy on k classes or
+    ``("values", k)`` for MSE on k outputs; ``optimizer`` is ``"adam"`` or ``"sgd"`` (momentum
+    0.9)."""
+
+    def make(library: str):
+        import glassgrad as gg
+
+        gg.manual_seed(0)
+        state = {k: v.numpy() for k, v in build(gg.nn).state_dict().items()}
+        rng = np.random.default_rng(seed)
+        x_np = rng.standard_normal((batch, *in_features)).astype(np.float32)
+        kind, k = out_shape
+        if kind == "classes":
+            y_np = rng.integers(0, k, batch)
+        else:
+            y_np = rng.standard_normal((batch, k)).astype(np.float32)
+        if library == "glassgrad":
+            import glassgrad as lib
+        else:
+            import torch as lib
+        model = build(lib.nn)
+        model.load_state_dict({k: lib.tensor(v) for k, v in state.items()})
+        if optimizer == "adam":
+            opt = lib.optim.Adam(model.parameters(), lr=1e-3)
+        else:
+            opt = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        loss_fn = lib.nn.CrossEntropyLoss() if loss == "cross_entropy" else lib.nn.MSELoss()
+        x, y = lib.tensor(x_np), lib.tensor(y_np)
+
+        def step():
+            opt.zero_grad()
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss  # for tests: both libraries' losses agree step by step
+
+        return step
+
+    return make
+
+
+def _mlp512(nn):
+    """MLP 784-512-512-10 with ReLU."""
+    return nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10))
+
+
+def _lenet5(nn):
+    """LeNet-5 with ReLU and max pooling on 28x28 digits: Conv(1,6,5,pad 2)-ReLU-MaxPool2-
+    Conv(6,16,5)-ReLU-MaxPool2-Flatten-Linear(400,120)-ReLU-Linear(120,84)-ReLU-Linear(84,10)."""
+    return nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(16 * 5 * 5, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10),
+    )
+
+
+def _net_1_128_1(nn):
+    """The critical-points homework's net: 1 input, 128 ReLUs, 1 output."""
+    return nn.Sequential(nn.Linear(1, 128), nn.ReLU(), nn.Linear(128, 1))
+
+
 WORKLOADS: dict[str, Workload] = {
     "cnn_mnist": Workload(
         "Conv(1,32,3)-ReLU-MaxPool2-Conv(32,64,3)-ReLU-MaxPool2 on 64x1x28x28: forward + backward",
@@ -239,5 +304,14 @@ WORKLOADS: dict[str, Workload] = {
                               make_train_step_adam, 50),
     "mlp_sgd_step": Workload("MLP 784-256-256-10, batch 64: a full training step with SGD + momentum",
                              make_train_step_sgd, 50),
+    "mlp512_adam": Workload(
+        "nn: MLP 784-512-512-10 (ReLU), batch 128: a full training step with Adam",
+        _make_model_train_step(_mlp512, (784,), ("classes", 10), 128, "cross_entropy", "adam"), 30),
+    "lenet5_sgd": Workload(
+        "nn: LeNet-5 (conv-pool-conv-pool-fc-fc-fc, ReLU, max pool), 64x1x28x28: SGD + momentum step",
+        _make_model_train_step(_lenet5, (1, 28, 28), ("classes", 10), 64, "cross_entropy", "sgd"), 20),
+    "net_1_128_1_adam": Workload(
+        "nn: 1-128-1 ReLU net, batch 256, MSE: a full training step with Adam",
+        _make_model_train_step(_net_1_128_1, (1,), ("values", 1), 256, "mse", "adam"), 200),
     "tiny_op": Workload("per-op overhead: a + b on 1-element tensors with grad (x100)", make_tiny_op, 20),
 }

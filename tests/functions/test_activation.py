@@ -78,3 +78,17 @@ def test_relu_gradient_at_zero_is_zero():
 def test_gelu_rejects_unknown_approximation():
     with pytest.raises(ValueError, match="approximate"):
         gg.nn.functional.gelu(gg.ones(2), approximate="fast")
+
+
+def test_relu_special_values_and_dtypes():
+    # max(x, 0) elementwise: NaN stays NaN, -inf and -0.0 give 0, ints stay ints (as in PyTorch)
+    import torch
+
+    values = [float("nan"), float("-inf"), float("inf"), -0.0, 0.0, -2.5, 3.0]
+    for dtype in ("float32", "float64"):
+        got = gg.relu(gg.tensor(values, dtype=getattr(gg, dtype))).numpy()
+        want = torch.relu(torch.tensor(values, dtype=getattr(torch, dtype))).numpy()
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+    got = gg.relu(gg.tensor([-3, 0, 4])).numpy()
+    assert got.dtype == np.int64 and got.tolist() == [0, 0, 4]

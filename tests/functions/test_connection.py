@@ -55,3 +55,35 @@ def test_matmul_mismatch_names_shapes():
 def test_linear_mismatch_names_shapes():
     with pytest.raises(RuntimeError, match=r"linear.*\(2, 3\).*\(4, 5\)"):
         gg.nn.functional.linear(gg.ones(2, 3), gg.ones(4, 5))
+
+
+@pytest.mark.parametrize("a_shape, b_shape", [((5, 1), (1, 4)), ((2, 3, 1), (1, 1, 4)), ((3, 1), (2, 1, 4))])
+def test_matmul_outer_product(a_shape, b_shape):
+    # an inner dimension of 1 is computed as a broadcast multiply (faster than NumPy's matmul)
+    rng = np.random.default_rng(2)
+    check(lambda m, x, y: (x * x) @ (y * y), [uniform(rng, a_shape), uniform(rng, b_shape)])
+
+
+def test_linear_one_input_feature():
+    # the 1-128-1 net's first layer: x @ W^T is an outer product
+    rng = np.random.default_rng(3)
+    arrays = [uniform(rng, (6, 1)), uniform(rng, (3, 1)), uniform(rng, (3,))]
+    check(lambda m, x, w, b: m.nn.functional.linear(x * x, w * w, b * b), arrays)
+    check(lambda m, x, w, b: m.nn.functional.linear(x, w, b), arrays)
+
+
+def test_inner_dimension_one_mismatch_still_raises():
+    # shapes that a broadcast multiply would accept: [3, 1] * [3, 4] broadcasts to [3, 4]
+    with pytest.raises(RuntimeError, match=r"matmul.*\(3, 1\).*\(3, 4\).*1 != 3"):
+        gg.ones(3, 1) @ gg.ones(3, 4)
+    with pytest.raises(RuntimeError, match=r"linear.*\(3, 1\).*\(4, 3\)"):
+        gg.nn.functional.linear(gg.ones(3, 1), gg.ones(4, 3))
+
+
+@pytest.mark.parametrize("lead", [(), (4,), (2, 3)])
+def test_linear_chain_second_order(lead):
+    # in a chain the first layer's gy depends on the second layer's weight, so second-order
+    # gradients go through both inputs of LinearGradWeight's backward
+    rng = np.random.default_rng(5)
+    arrays = [uniform(rng, lead + (3,)), uniform(rng, (4, 3)), uniform(rng, (2, 4))]
+    check(lambda m, x, w1, w2: m.nn.functional.linear(m.tanh(m.nn.functional.linear(x, w1)), w2), arrays)

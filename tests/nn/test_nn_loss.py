@@ -265,3 +265,18 @@ def test_binary_loss_errors():
         F.binary_cross_entropy_with_logits(gg.randn(3, 1), gg.rand(3))
     with pytest.raises(ValueError, match="between|probabilities in"):
         F.binary_cross_entropy(gg.tensor([0.5, 1.5]), gg.tensor([0.0, 1.0]))
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_mse_loss_second_order(reduction):
+    # mse_loss is one op (MSELoss) for inputs of one shape: its backward is made of tensor ops,
+    # checked here to second order against PyTorch; broadcasting shapes take the composed ops
+    from tests.oracle import check, uniform
+
+    r = np.random.default_rng(4)
+    with_both = [uniform(r, (5, 3)), uniform(r, (5, 3))]
+    check(lambda m, x, t: m.nn.functional.mse_loss(x * x, t, reduction=reduction), with_both)
+    check(lambda m, x, t: m.nn.functional.mse_loss(x, t * x, reduction=reduction), with_both)
+    with pytest.warns(UserWarning):
+        check(lambda m, x, t: m.nn.functional.mse_loss(x * x, t, reduction=reduction),
+              [uniform(r, (4, 1)), uniform(r, (4,))])

@@ -12,6 +12,15 @@ def _matrix_transpose(x):
     return transpose(x, -2, -1)
 
 
+def _matmul(a, b):
+    """``a @ b`` on arrays. When the inner dimension is 1 (an outer product, e.g. the first layer
+    of a net with one input feature), a broadcast multiply gives the same numbers: NumPy's matmul
+    takes ~4x longer there (measured: 38 vs 10 us for [256, 1] @ [1, 128], float32)."""
+    if a.ndim >= 2 and b.ndim >= 2 and a.shape[-1] == 1 == b.shape[-2]:
+        return a * b
+    return array_module(a).matmul(a, b)
+
+
 class MatMul(Function):
     """``a @ b`` with NumPy/PyTorch semantics: 1-D operands are promoted to a row (a) or column
     (b) and the added dim removed again; leading (batch) dims broadcast."""
@@ -23,7 +32,7 @@ class MatMul(Function):
                 f"{tuple(a.shape)} and {tuple(b.shape)}"
             )
         try:
-            return array_module(a).matmul(a, b)
+            return _matmul(a, b)
         except ValueError:
             k_a = a.shape[-1]
             k_b = b.shape[-2] if b.ndim > 1 else b.shape[0]
@@ -51,13 +60,14 @@ class MatMul(Function):
 
 class Linear(Function):
     """y = x W^T + b, one op for the three steps so a layer costs one node. W is [out, in], as in
-    PyTorch. Backward: gx = gy W, gW = gy^T x, gb = sum of gy over the batch."""
+    PyTorch. Backward: gx = gy W, gW = gy^T x (``LinearGradWeight``), gb = sum of gy over the
+    batch."""
 
     uses_inputs = (0, 1)  # x and W; not the bias
 
     def forward(self, x, w, b=None):
         try:
-            y = x @ w.T
+            y = _matmul(x, w.T)
         except ValueError:
             raise RuntimeError(
                 f"linear: input of shape {tuple(x.shape)} has {x.shape[-1] if x.ndim else 0} "
@@ -70,15 +80,28 @@ class Linear(Function):
     def backward(self, gy):
         x, w = self.inputs[0], self.inputs[1]
         need = self.needs_input_grad
-        gx = gy @ w if need[0] else None
-        gy2 = reshape(gy, (-1, gy.shape[-1])) if gy.ndim != 2 else gy
-        gw = gb = None
-        if need[1]:
-            x2 = reshape(x, (-1, x.shape[-1])) if x.ndim != 2 else x
-            gw = _matrix_transpose(gy2) @ x2
-        if len(need) == 3 and need[2]:
-            gb = gy2.sum(0)
-        return (gx, gw) if len(need) == 2 else (gx, gw, gb)
+        gx = MatMul()(gy, w) if need[0] else None
+        gw = LinearGradWeight()(gy, x) if need[1] else None
+        if len(need) == 2:
+            return gx, gw
+        gb = None
+        if need[2]:
+            gb = (gy if gy.ndim == 2 else reshape(gy, (-1, gy.shape[-1]))).sum(0)
+        return gx, gw, gb
+
+
+class LinearGradWeight(Function):
+    """gW = gy^T x, summed over all leading dims: Linear's weight gradient as one op (instead of
+    a transpose and a product). It is bilinear in (gy, x), so its backward is two products:
+    d/dgy = x ggW^T (a Linear without bias) and d/dx = gy ggW."""
+
+    def forward(self, gy, x):
+        return _matmul(gy.reshape(-1, gy.shape[-1]).T, x.reshape(-1, x.shape[-1]))
+
+    def backward(self, ggw):
+        gy, x = self.inputs
+        need = self.needs_input_grad
+        return (Linear()(x, ggw) if need[0] else None), (MatMul()(gy, ggw) if need[1] else None)
 
 
 def matmul(a, b):

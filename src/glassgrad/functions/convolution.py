@@ -16,7 +16,8 @@ Conv2dGradWeight -> (ConvTranspose2d(g, ggW), Conv2d(x, ggW)).
 Layouts (measured, see docs/cnn.md): the products are ``W @ cols``, ``W^T @ gy`` and
 ``gy @ cols^T`` on channel-major ([C, N*H*W]) matrices; every other orientation timed (e.g.
 ``cols^T @ W^T``, which gives NHWC) was as fast at best, and these need no transposed copies of
-the big matrices. float32 stays float32, so the BLAS runs sgemm.
+the big matrices. float32 stays float32, so the BLAS runs sgemm. Products with a small inner
+and outer size (few channels, e.g. a first layer) run in pieces along N*Ho*Wo (``_pieces``).
 """
 
 from __future__ import annotations
@@ -91,9 +92,21 @@ def _gy_matrix(gy, groups):
     return channel_major(gy).reshape(groups, o // groups, n * ho * wo)
 
 
-def _grouped(m, groups):
-    """``[G, a, b]`` array as ``[a, b]`` when there is one group, so a plain 2-D GEMM runs."""
-    return m[0] if groups == 1 else m
+# Working set (both operands' pieces) of one piece of a skinny product; see ``_pieces``.
+_PIECE_BYTES = 384 * 1024
+
+
+def _pieces(m: int, k_plus_o: int, itemsize: int) -> list[slice]:
+    """Column ranges that split a product along its long dimension ``m`` (N*Ho*Wo) when its two
+    other sizes are small (``k_plus_o`` = C*kh*kw + O): OpenBLAS runs such skinny products 2-4x
+    faster on pieces whose operands fit in the cache (measured on one thread: a LeNet first layer,
+    K=25, O=6, M=50176: 700 vs 250 us forward, 1040 vs 220 us weight gradient). Pieces are at least
+    1024 columns wide, a power of two; larger products (most layers) stay one product."""
+    width = _PIECE_BYTES // (k_plus_o * itemsize)
+    if width < 1024 or m <= width:
+        return [slice(None)]
+    width = 1 << (width.bit_length() - 1)
+    return [slice(start, start + width) for start in range(0, m, width)]
 
 
 def _conv2d(x, w, geom: Geometry, out_hw):
@@ -101,7 +114,14 @@ def _conv2d(x, w, geom: Geometry, out_hw):
     o, n, g = w.shape[0], x.shape[0], geom.groups
     cols = _im2col(x, geom, w.shape[2:], out_hw)  # [G, K, M]
     wmat = _weight_matrix(w, g)  # [G, O/G, K]
-    y = _grouped(wmat, g) @ _grouped(cols, g)  # [G, O/G, M]: one GEMM per group
+    if g == 1:  # y = W @ cols, in pieces of columns if it is skinny
+        xp = array_module(x)
+        wmat, cols = wmat[0], cols[0]
+        y = xp.empty((o, cols.shape[1]), dtype=cols.dtype)
+        for piece in _pieces(cols.shape[1], cols.shape[0] + o, cols.itemsize):
+            xp.matmul(wmat, cols[:, piece], out=y[:, piece])
+    else:
+        y = wmat @ cols  # [G, O/G, M]: one GEMM per group
     return channel_major(y.reshape(o, n, *out_hw))  # NCHW view of channel-major memory
 
 
@@ -115,7 +135,12 @@ def _conv_transpose2d(gy, w, geom: Geometry, out_hw):
     wmat = _weight_matrix(w, g)
     xp = array_module(gy)
     cols = scratch("cols", (g, wmat.shape[2], gmat.shape[2]), gy.dtype, xp)
-    xp.matmul(_grouped(wmat, g).swapaxes(-1, -2), _grouped(gmat, g), out=_grouped(cols, g))
+    if g == 1:  # cols = W^T @ gy, in pieces of columns if it is skinny
+        wt, gm, out = wmat[0].T, gmat[0], cols[0]
+        for piece in _pieces(gm.shape[1], wt.shape[0] + wt.shape[1], gm.itemsize):
+            xp.matmul(wt, gm[:, piece], out=out[:, piece])
+    else:
+        xp.matmul(wmat.swapaxes(-1, -2), gmat, out=cols)
     (top, bottom), (left, right) = geom.padding
     h, wd = out_hw
     if keeps_width(geom.stride, geom.padding, kernel, geom.dilation, wd, gy.shape[3]):
@@ -136,7 +161,19 @@ def _conv2d_grad_weight(x, gy, geom: Geometry, kernel):
     o, g = gy.shape[1], geom.groups
     cols = _im2col(x, geom, kernel, gy.shape[2:])  # [G, K, M]
     gmat = _gy_matrix(gy, g)  # [G, O/G, M]
-    gw = _grouped(gmat, g) @ _grouped(cols, g).swapaxes(-1, -2)  # [G, O/G, K]
+    # cols @ gy^T ([G, K, O/G]) was faster than gy @ cols^T (e.g. 530 vs 1040 us, LeNet's first layer)
+    if g == 1:  # a sum over pieces of the columns if it is skinny
+        cols, gmat = cols[0], gmat[0]
+        gw_t = None
+        for piece in _pieces(cols.shape[1], cols.shape[0] + o, cols.itemsize):
+            part = cols[:, piece] @ gmat[:, piece].T
+            if gw_t is None:
+                gw_t = part
+            else:
+                gw_t += part
+        gw = gw_t.T
+    else:
+        gw = (cols @ gmat.swapaxes(-1, -2)).swapaxes(-1, -2)  # [G, O/G, K]
     return gw.reshape(o, x.shape[1] // g, *kernel)
 
 

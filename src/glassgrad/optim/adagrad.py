@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from glassgrad._backend import array_module
@@ -52,40 +51,24 @@ class Adagrad(Optimizer):
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         super().add_param_group(param_group)
-        for p in param_group["params"]:
-            self._init_state(p, param_group["initial_accumulator_value"])
+        for p in param_group["params"]:  # PyTorch makes Adagrad's state up front
+            self.state[p] = self._init_state(p._data, param_group)
 
-    def _init_state(self, p: Tensor, initial_value: float) -> dict[str, Any]:
-        state = self.state[p]
-        state["step"] = self._new_step_counter()
-        state["sum"] = Tensor._wrap(array_module(p._data).full_like(p._data, initial_value), False)
-        return state
+    def _init_state(self, x, group: dict[str, Any]) -> dict[str, Any]:
+        return {"step": self._new_step_counter(),
+                "sum": Tensor._wrap(array_module(x).full_like(x, group["initial_accumulator_value"]), False)}
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Update every parameter that has a gradient once (see the class docstring)."""
-        loss = self._run_closure(closure)
-        for group in self.param_groups:
-            lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
-            weight_decay, maximize = group["weight_decay"], group["maximize"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                x = p._data
-                xp = array_module(x)
-                state = self.state[p]
-                if not state:  # e.g. a state dict without this parameter was loaded
-                    self._init_state(p, group["initial_accumulator_value"])
-                t = self._increment(state["step"])
-                g = self._direction(x, p.grad._data, maximize, weight_decay)
-                clr = lr / (1 + (t - 1) * lr_decay)
-                s = state["sum"]._data
-                tmp = self._scratch_like(x)
+    def _update(self, x, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
+        xp = array_module(x)
+        t = self._increment(state["step"])
+        g = self._direction(x, grad, group["maximize"], group["weight_decay"])
+        clr = group["lr"] / (1 + (t - 1) * group["lr_decay"])
+        s = state["sum"]._data
+        tmp = self._scratch_like(x)
 
-                s += xp.multiply(g, g, out=tmp)
-                xp.sqrt(s, out=tmp)
-                tmp += eps
-                xp.divide(g, tmp, out=tmp)
-                tmp *= clr
-                x -= tmp
-                p._bump_version()
-        return loss
+        s += xp.multiply(g, g, out=tmp)
+        xp.sqrt(s, out=tmp)
+        tmp += group["eps"]
+        xp.divide(g, tmp, out=tmp)
+        tmp *= clr
+        x -= tmp

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from glassgrad._backend import array_module
-from glassgrad._tensor import Tensor
 from glassgrad.optim.optimizer import Optimizer, ParamsT
 
 
@@ -58,55 +56,46 @@ class Adam(Optimizer):
         self._check_number("eps", options["eps"], "eps >= 0", low=0.0)
         self._check_number("weight_decay", options["weight_decay"], "weight_decay >= 0", low=0.0)
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Update every parameter that has a gradient once (see the class docstring)."""
-        loss = self._run_closure(closure)
-        for group in self.param_groups:
-            lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-            weight_decay, amsgrad, maximize = group["weight_decay"], group["amsgrad"], group["maximize"]
-            decoupled = group["decoupled_weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                x = p._data
-                xp = array_module(x)
-                state = self.state[p]
-                if not state:
-                    state["step"] = self._new_step_counter()
-                    state["exp_avg"] = Tensor._wrap(xp.zeros_like(x), False)
-                    state["exp_avg_sq"] = Tensor._wrap(xp.zeros_like(x), False)
-                    if amsgrad:
-                        state["max_exp_avg_sq"] = Tensor._wrap(xp.zeros_like(x), False)
-                t = self._increment(state["step"])
-                if decoupled and weight_decay != 0:
-                    x *= 1 - lr * weight_decay
-                    g = self._direction(x, p.grad._data, maximize, 0)
-                else:
-                    g = self._direction(x, p.grad._data, maximize, weight_decay)
-                m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
-                tmp = self._scratch_like(x)
+    def _init_state(self, x, group: dict[str, Any]) -> dict[str, Any]:
+        state = {"step": self._new_step_counter(), "exp_avg": self._zeros_like(x),
+                 "exp_avg_sq": self._zeros_like(x)}
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = self._zeros_like(x)
+        return state
 
-                xp.subtract(g, m, out=tmp)  # m += (1 - β1)(g - m)
-                tmp *= 1 - beta1
-                m += tmp
-                v *= beta2  # v = β2 v + (1 - β2) g²
-                xp.multiply(g, 1 - beta2, out=tmp)
-                tmp *= g
-                v += tmp
+    def _update(self, x, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
+        lr, (beta1, beta2), weight_decay = group["lr"], group["betas"], group["weight_decay"]
+        xp = array_module(x)
+        t = self._increment(state["step"])
+        if group["decoupled_weight_decay"]:
+            if weight_decay != 0:
+                x *= 1 - lr * weight_decay
+            g = self._direction(x, grad, group["maximize"], 0)
+        else:
+            g = self._direction(x, grad, group["maximize"], weight_decay)
+        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+        tmp = self._scratch_like(x)
 
-                if amsgrad:
-                    v_max = state["max_exp_avg_sq"]._data
-                    xp.maximum(v_max, v, out=v_max)
-                    xp.sqrt(v_max, out=tmp)
-                else:
-                    xp.sqrt(v, out=tmp)
-                tmp /= (1 - beta2**t) ** 0.5  # denom = √v̂ / √(1 - β2^t) + eps
-                tmp += eps
-                xp.divide(m, tmp, out=tmp)
-                tmp *= lr / (1 - beta1**t)
-                x -= tmp
-                p._bump_version()
-        return loss
+        xp.subtract(g, m, out=tmp)  # m += (1 - β1)(g - m)
+        tmp *= 1 - beta1
+        m += tmp
+        v *= beta2  # v = β2 v + (1 - β2) g²
+        xp.multiply(g, 1 - beta2, out=tmp)
+        tmp *= g
+        v += tmp
+
+        if group["amsgrad"]:
+            v_max = state["max_exp_avg_sq"]._data
+            xp.maximum(v_max, v, out=v_max)
+            v = v_max
+        # m / (√v / √c2 + eps) = √c2 · m / (√v + eps √c2), with c_i = 1 - β_i^t: scaling eps
+        # instead of √v saves a pass over the parameter
+        c2_sqrt = (1 - beta2**t) ** 0.5
+        xp.sqrt(v, out=tmp)
+        tmp += group["eps"] * c2_sqrt
+        xp.divide(m, tmp, out=tmp)
+        tmp *= lr * c2_sqrt / (1 - beta1**t)
+        x -= tmp
 
 
 class AdamW(Adam):

@@ -7,9 +7,11 @@ An optimizer holds
 - ``state``: a dict from parameter to that parameter's buffers, under PyTorch's names
   (``momentum_buffer``, ``exp_avg``, ``step`` ...).
 
-A subclass implements ``step()``: for every parameter that has a ``.grad``, it updates the
-parameter's array in place (and bumps its version counter), reading the gradient without ever
-changing it.
+``step()`` is the same for every optimizer: for each parameter that has a ``.grad``, it creates
+the parameter's state on first use (``_init_state``), applies the update rule (``_update``) to
+the parameter's array in place, and bumps the parameter's version counter. A subclass writes only
+its rule: ``_update`` (and ``_init_state`` if it keeps buffers), on NumPy arrays, in place, reading
+the gradient without ever changing it.
 """
 
 from __future__ import annotations
@@ -41,8 +43,9 @@ class Optimizer:
     """
 
     def __init_subclass__(cls, **kwargs):
-        # Wrap each subclass's own ``step`` so that the optimizer notes it has stepped: a learning
-        # rate scheduler uses this to warn when its step() is called before the optimizer's.
+        # ``Optimizer.step`` notes that the optimizer has stepped (a learning rate scheduler uses
+        # this to warn when its step() is called before the optimizer's); a subclass that writes
+        # its own ``step`` instead of an ``_update`` gets it wrapped to note the same.
         super().__init_subclass__(**kwargs)
         step = cls.__dict__.get("step")
         if step is not None and not getattr(step, "_notes_call", False):
@@ -179,10 +182,35 @@ class Optimizer:
                         g = p.grad._data
                         p.grad = Tensor._wrap(array_module(g).zeros_like(g), False)
 
-    def step(self, closure: Callable[[], Any] | None = None):
-        """Update the parameters once; ``closure`` (optional) re-evaluates the model and returns
-        the loss, which ``step`` returns."""
-        raise NotImplementedError(f"{type(self).__name__} does not implement step()")
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient once, by the optimizer's rule (see its class
+        docstring). ``closure`` (optional) re-evaluates the model and returns the loss, which
+        ``step`` returns."""
+        self._step_called = True
+        loss = self._run_closure(closure)
+        for group in self.param_groups:
+            for p in group["params"]:
+                grad = p.grad
+                if grad is None:
+                    continue
+                state = self.state.get(p)
+                if not state:  # the first step (or a loaded state dict had none for p)
+                    state = self._init_state(p._data, group)
+                    if state is not None:
+                        self.state[p] = state
+                self._update(p._data, grad._data, state, group)
+                p._bump_version()
+        return loss
+
+    def _init_state(self, param, group: dict[str, Any]) -> dict[str, Any] | None:
+        """A parameter's state before its first update: a new dict of its buffers (PyTorch's
+        names), or None when the rule keeps no state for this group. The default keeps none."""
+        return None
+
+    def _update(self, param, grad, state: dict[str, Any] | None, group: dict[str, Any]) -> None:
+        """The update rule: change the array ``param`` in place, given its gradient array
+        ``grad`` (never changed), its ``state`` (None if it keeps none) and its group's options."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement _update()")
 
     def _run_closure(self, closure):
         if closure is None:
@@ -210,6 +238,11 @@ class Optimizer:
             buf = array_module(a).empty(a.size, a.dtype)
             self._scratch[key] = buf
         return buf[: a.size].reshape(a.shape)
+
+    @staticmethod
+    def _zeros_like(a) -> Tensor:
+        """A state buffer: a tensor of zeros like the array ``a``."""
+        return Tensor._wrap(array_module(a).zeros_like(a), False)
 
     @staticmethod
     def _new_step_counter() -> Tensor:

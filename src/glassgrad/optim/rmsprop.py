@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from glassgrad._backend import array_module
-from glassgrad._tensor import Tensor
 from glassgrad.optim.optimizer import Optimizer, ParamsT
 
 
@@ -57,54 +55,43 @@ class RMSprop(Optimizer):
         self._check_number("momentum", options["momentum"], "momentum >= 0", low=0.0)
         self._check_number("weight_decay", options["weight_decay"], "weight_decay >= 0", low=0.0)
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Update every parameter that has a gradient once (see the class docstring)."""
-        loss = self._run_closure(closure)
-        for group in self.param_groups:
-            lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
-            weight_decay, momentum, centered = group["weight_decay"], group["momentum"], group["centered"]
-            maximize = group["maximize"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                x = p._data
-                xp = array_module(x)
-                state = self.state[p]
-                if not state:
-                    state["step"] = self._new_step_counter()
-                    state["square_avg"] = Tensor._wrap(xp.zeros_like(x), False)
-                    if momentum > 0:
-                        state["momentum_buffer"] = Tensor._wrap(xp.zeros_like(x), False)
-                    if centered:
-                        state["grad_avg"] = Tensor._wrap(xp.zeros_like(x), False)
-                self._increment(state["step"])
-                g = self._direction(x, p.grad._data, maximize, weight_decay)
-                v = state["square_avg"]._data
-                tmp = self._scratch_like(x)
+    def _init_state(self, x, group: dict[str, Any]) -> dict[str, Any]:
+        state = {"step": self._new_step_counter(), "square_avg": self._zeros_like(x)}
+        if group["momentum"] > 0:
+            state["momentum_buffer"] = self._zeros_like(x)
+        if group["centered"]:
+            state["grad_avg"] = self._zeros_like(x)
+        return state
 
-                v *= alpha  # v = α v + (1 - α) g²
-                xp.multiply(g, 1 - alpha, out=tmp)
-                tmp *= g
-                v += tmp
-                if centered:
-                    g_avg = state["grad_avg"]._data
-                    xp.subtract(g, g_avg, out=tmp)  # ḡ += (1 - α)(g - ḡ)
-                    tmp *= 1 - alpha
-                    g_avg += tmp
-                    xp.multiply(g_avg, g_avg, out=tmp)  # avg = √(v - ḡ²) + eps
-                    xp.subtract(v, tmp, out=tmp)
-                    xp.sqrt(tmp, out=tmp)
-                else:
-                    xp.sqrt(v, out=tmp)
-                tmp += eps
-                xp.divide(g, tmp, out=tmp)
-                if momentum > 0:
-                    b = state["momentum_buffer"]._data
-                    b *= momentum
-                    b += tmp
-                    xp.multiply(b, lr, out=tmp)
-                else:
-                    tmp *= lr
-                x -= tmp
-                p._bump_version()
-        return loss
+    def _update(self, x, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
+        lr, alpha, momentum = group["lr"], group["alpha"], group["momentum"]
+        xp = array_module(x)
+        self._increment(state["step"])
+        g = self._direction(x, grad, group["maximize"], group["weight_decay"])
+        v = state["square_avg"]._data
+        tmp = self._scratch_like(x)
+
+        v *= alpha  # v = α v + (1 - α) g²
+        xp.multiply(g, 1 - alpha, out=tmp)
+        tmp *= g
+        v += tmp
+        if group["centered"]:
+            g_avg = state["grad_avg"]._data
+            xp.subtract(g, g_avg, out=tmp)  # ḡ += (1 - α)(g - ḡ)
+            tmp *= 1 - alpha
+            g_avg += tmp
+            xp.multiply(g_avg, g_avg, out=tmp)  # avg = √(v - ḡ²) + eps
+            xp.subtract(v, tmp, out=tmp)
+            xp.sqrt(tmp, out=tmp)
+        else:
+            xp.sqrt(v, out=tmp)
+        tmp += group["eps"]
+        xp.divide(g, tmp, out=tmp)
+        if momentum > 0:
+            b = state["momentum_buffer"]._data
+            b *= momentum
+            b += tmp
+            xp.multiply(b, lr, out=tmp)
+        else:
+            tmp *= lr
+        x -= tmp

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from glassgrad._backend import array_module
@@ -54,37 +53,31 @@ class SGD(Optimizer):
                 f"momentum={options['momentum']!r}, dampening={options['dampening']!r}"
             )
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Update every parameter that has a gradient once (see the class docstring)."""
-        loss = self._run_closure(closure)
-        for group in self.param_groups:
-            lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
-            nesterov, maximize, weight_decay = group["nesterov"], group["maximize"], group["weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                x = p._data
-                xp = array_module(x)
-                g = self._direction(x, p.grad._data, maximize, weight_decay)
-                tmp = self._scratch_like(x)
-                if momentum != 0:
-                    state = self.state[p]
-                    buf = state.get("momentum_buffer")
-                    if buf is None:
-                        state["momentum_buffer"] = buf = Tensor._wrap(g.copy(), False)
-                        b = buf._data
-                    else:
-                        b = buf._data
-                        b *= momentum
-                        b += g if dampening == 0 else xp.multiply(g, 1 - dampening, out=tmp)
-                    if nesterov:  # tmp = lr · (g + momentum · b)
-                        xp.multiply(b, momentum, out=tmp)
-                        tmp += g
-                        tmp *= lr
-                    else:
-                        xp.multiply(b, lr, out=tmp)
-                else:
-                    xp.multiply(g, lr, out=tmp)
-                x -= tmp
-                p._bump_version()
-        return loss
+    def _init_state(self, x, group: dict[str, Any]) -> dict[str, Any] | None:
+        # the momentum buffer is made at the first update (b = g); without momentum, no state
+        return {} if group["momentum"] != 0 else None
+
+    def _update(self, x, grad, state: dict[str, Any] | None, group: dict[str, Any]) -> None:
+        lr, momentum = group["lr"], group["momentum"]
+        xp = array_module(x)
+        g = self._direction(x, grad, group["maximize"], group["weight_decay"])
+        tmp = self._scratch_like(x)
+        if momentum != 0:
+            buf = state.get("momentum_buffer")
+            if buf is None:  # the first update: b = g
+                state["momentum_buffer"] = buf = Tensor._wrap(g.copy(), False)
+                b = buf._data
+            else:
+                dampening = group["dampening"]
+                b = buf._data
+                b *= momentum
+                b += g if dampening == 0 else xp.multiply(g, 1 - dampening, out=tmp)
+            if group["nesterov"]:  # tmp = lr · (g + momentum · b)
+                xp.multiply(b, momentum, out=tmp)
+                tmp += g
+                tmp *= lr
+            else:
+                xp.multiply(b, lr, out=tmp)
+        else:
+            xp.multiply(g, lr, out=tmp)
+        x -= tmp
