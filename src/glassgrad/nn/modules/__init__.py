@@ -12,6 +12,7 @@ from glassgrad.nn.modules.activation import (
     Softplus,
     Tanh,
 )
+from glassgrad.nn.modules.attention import MultiheadAttention
 from glassgrad.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d
 from glassgrad.nn.modules.container import ModuleDict, ModuleList, Sequential
 from glassgrad.nn.modules.conv import Conv2d, ConvTranspose2d
@@ -61,6 +62,7 @@ __all__ = [
     "MSELoss",
     "MaxPool2d",
     "Module",
+    "MultiheadAttention",
     "ModuleDict",
     "ModuleList",
     "NLLLoss",
