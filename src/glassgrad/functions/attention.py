@@ -56,7 +56,8 @@ def attend(query, key, value, mask=None, dropout_p: float = 0.0, scale: float | 
             scores = masked_fill(scores, full, 0.0)
         else:
             full = None
-    weights = softmax(scores, -1)
+    with np.errstate(invalid="ignore"):  # an unsafe all -inf row is NaN on purpose, quietly as torch
+        weights = softmax(scores, -1)
     if full is not None:
         weights = masked_fill(weights, full, 0.0)
     if dropout_p > 0.0:
