@@ -82,7 +82,7 @@ class Linear(Function):
             gx = gy2 @ w if gy.ndim == 2 else reshape(gy2 @ w, (*gy.shape[:-1], w.shape[1]))
         gw = gb = None
         if need[1]:
-            x2 = reshape(x, (-1, x.shape[-1])) if x.ndim != 2 else x
+            x2 = reshape(x, (math.prod(x.shape[:-1]), x.shape[-1])) if x.ndim != 2 else x
             gw = _matrix_transpose(gy2) @ x2
         if len(need) == 3 and need[2]:
             gb = gy2.sum(0)
