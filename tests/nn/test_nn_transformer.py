@@ -18,7 +18,8 @@ from tests.nn._nn_testing import GG_DTYPE, TORCH_DTYPE, assert_close, copy_torch
 from tests.oracle import ORACLE, seeds
 
 # torch notes when its nested-tensor fast path is off; glassgrad has only the (same) math
-pytestmark = pytest.mark.filterwarnings("ignore:enable_nested_tensor is True")
+pytestmark = [pytest.mark.filterwarnings("ignore:enable_nested_tensor is True"),
+              pytest.mark.filterwarnings("ignore:The PyTorch API of nested tensors")]
 
 
 def _swish(x):  # a callable activation that runs in both libraries
@@ -53,6 +54,14 @@ def _compare(g, t, arrays, masks, kwargs, dtype, train=True):
             with torch.no_grad():  # the fast path, where torch has one
                 to = t(*tx, **tm, **kwargs)
     go = g(*gx, **gm, **kwargs)
+    if not train:
+        # torch's nested-tensor fast path leaves zeros at padded positions; elsewhere the same
+        pad = masks.get("src_key_padding_mask")
+        if isinstance(g, gg.nn.TransformerEncoder) and pad is not None and pad.ndim == 2:
+            keep = ~pad.astype(bool) if pad.dtype == bool else pad == 0
+            keep = keep if g_batch_first(g) else keep.T
+            assert_close(go.detach().numpy()[keep], to.numpy()[keep], dtype, "output (eval, non-padded)")
+            return
     assert_close(go, to, dtype, "output")
     if not train:
         return
@@ -64,6 +73,10 @@ def _compare(g, t, arrays, masks, kwargs, dtype, train=True):
     tp = dict(t.named_parameters())
     for name, p in g.named_parameters():
         assert_close(p.grad, tp[name].grad, dtype, f"gradient of {name}")
+
+
+def g_batch_first(module) -> bool:
+    return next(m for m in module.modules() if isinstance(m, gg.nn.MultiheadAttention)).batch_first
 
 
 dims = st.integers(1, 4)
@@ -154,6 +167,27 @@ def test_transformer_matches_torch(norm_first, batch_first):
              "memory_key_padding_mask": _padding(rng, 3, 5, "bool")}
     _compare(g, t, [src, tgt], masks, {"tgt_is_causal": True}, np.float64)
     _compare(g, t, [src, tgt], masks, {}, np.float64, train=False)
+
+
+def test_eval_fast_path_differs_only_at_padded_positions():
+    """torch's encoder in eval mode without grad runs its nested-tensor fast path, which returns
+    zeros at padded positions; glassgrad computes the slow path's math everywhere. The
+    non-padded positions (the only meaningful ones) agree."""
+    t = torch.nn.TransformerEncoder(torch.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True), 2)
+    g = gg.nn.TransformerEncoder(gg.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True), 2)
+    copy_torch_to_gg(t, g)
+    t.eval(), g.eval()
+    x = np.random.default_rng(0).standard_normal((3, 5, 8)).astype(np.float32)
+    pad = np.zeros((3, 5), bool)
+    pad[1, 3:] = True
+    with torch.no_grad():
+        ref = t(torch.tensor(x), src_key_padding_mask=torch.tensor(pad)).numpy()
+    got = g(gg.tensor(x), src_key_padding_mask=gg.tensor(pad)).detach().numpy()
+    assert (ref[pad] == 0).all() and (got[pad] != 0).all()
+    np.testing.assert_allclose(got[~pad], ref[~pad], rtol=2e-4, atol=2e-5)
+    with torch.no_grad():
+        slow = t.train()(torch.tensor(x), src_key_padding_mask=torch.tensor(pad)).numpy()
+    np.testing.assert_allclose(got, slow, rtol=2e-4, atol=2e-5)  # dropout 0: the slow path, everywhere
 
 
 def test_transformer_initialization_and_layout():

@@ -175,7 +175,9 @@ def _clones(layer: Module, n: int) -> ModuleList:
 class TransformerEncoder(Module):
     """``num_layers`` copies of ``encoder_layer`` applied in turn, then ``norm`` if given.
     ``enable_nested_tensor`` and ``mask_check`` (PyTorch's fast path) are accepted and ignored:
-    the result is the math of PyTorch's slow path."""
+    the result is the math of PyTorch's slow path. (In evaluation without grad, PyTorch's
+    nested-tensor path returns zeros at padded positions; glassgrad returns the slow path's
+    values there. The non-padded positions agree.)"""
 
     def __init__(self, encoder_layer: TransformerEncoderLayer, num_layers: int, norm: Module | None = None,
                  enable_nested_tensor: bool = True, mask_check: bool = True):
