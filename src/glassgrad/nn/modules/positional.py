@@ -87,7 +87,7 @@ class LearnedPositionalEncoding(_PositionalEncoding):
 
     def forward(self, x):
         length = self._check(x, self.d_model, self.max_len)
-        return self._add(x, self.embedding(arange(length)))
+        return self._add(x, self.embedding(arange(length, device=self.embedding.weight.device)))
 
     def extra_repr(self) -> str:
         return f"max_len={self.max_len}, d_model={self.d_model}, batch_first={self.batch_first}"
