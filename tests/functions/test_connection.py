@@ -55,3 +55,10 @@ def test_matmul_mismatch_names_shapes():
 def test_linear_mismatch_names_shapes():
     with pytest.raises(RuntimeError, match=r"linear.*\(2, 3\).*\(4, 5\)"):
         gg.nn.functional.linear(gg.ones(2, 3), gg.ones(4, 5))
+
+
+@pytest.mark.parametrize("x_shape, w_shape", [((2, 0, 3), (4, 3)), ((2, 3, 0), (4, 0)), ((0, 3), (4, 3))])
+def test_linear_with_empty_dims(x_shape, w_shape):
+    rng = np.random.default_rng(0)
+    check(lambda m, x, w, b: m.nn.functional.linear(x, w, b),
+          [uniform(rng, x_shape), uniform(rng, w_shape), uniform(rng, w_shape[:1])])
