@@ -285,6 +285,77 @@ def _net_1_128_1(nn):
     return nn.Sequential(nn.Linear(1, 128), nn.ReLU(), nn.Linear(128, 1))
 
 
+def _transformer_classifier(nn):
+    """TransformerEncoder(TransformerEncoderLayer(128, 4, 512, dropout=0, batch_first=True), 2),
+    then mean pooling over the sequence and Linear(128, 10)."""
+
+    class Classifier(nn.Module):
+        def __init__(self):
+            super().__init__()
+            layer = nn.TransformerEncoderLayer(128, 4, 512, dropout=0.0, batch_first=True)
+            self.encoder = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+            self.head = nn.Linear(128, 10)
+
+        def forward(self, x):
+            return self.head(self.encoder(x).mean(1))
+
+    return Classifier()
+
+
+def make_transformer_adam(library: str):
+    """A full Adam training step of the Transformer-encoder classifier on (32, 64, 128); both
+    libraries start from glassgrad's initialization (seed 0), copied across."""
+    import glassgrad as gg
+
+    gg.manual_seed(0)
+    state = {k: v.numpy() for k, v in _transformer_classifier(gg.nn).state_dict().items()}
+    rng = np.random.default_rng(4)
+    x_np = rng.standard_normal((32, 64, 128)).astype(np.float32)
+    y_np = rng.integers(0, 10, 32)
+    if library == "glassgrad":
+        import glassgrad as lib
+    else:
+        import torch as lib
+    model = _transformer_classifier(lib.nn)
+    model.load_state_dict({k: lib.tensor(v) for k, v in state.items()})
+    opt = lib.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = lib.nn.CrossEntropyLoss()
+    x, y = lib.tensor(x_np), lib.tensor(y_np)
+
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+
+    return step
+
+
+def make_mha_fwd_bwd(library: str):
+    """MultiheadAttention(128, 4, batch_first=True) self-attention on (32, 64, 128), as the
+    Transformer layers call it (need_weights=False): forward, sum, backward."""
+    import glassgrad as gg
+
+    gg.manual_seed(0)
+    state = {k: v.numpy() for k, v in gg.nn.MultiheadAttention(128, 4, batch_first=True).state_dict().items()}
+    x_np = np.random.default_rng(5).standard_normal((32, 64, 128)).astype(np.float32)
+    if library == "glassgrad":
+        import glassgrad as lib
+    else:
+        import torch as lib
+    mha = lib.nn.MultiheadAttention(128, 4, batch_first=True)
+    mha.load_state_dict({k: lib.tensor(v) for k, v in state.items()})
+    x = lib.tensor(x_np, requires_grad=True)
+
+    def step():
+        mha.zero_grad()
+        x.grad = None
+        out, _ = mha(x, x, x, need_weights=False)
+        out.sum().backward()
+
+    return step
+
+
 WORKLOADS: dict[str, Workload] = {
     "cnn_mnist": Workload(
         "Conv(1,32,3)-ReLU-MaxPool2-Conv(32,64,3)-ReLU-MaxPool2 on 64x1x28x28: forward + backward",
@@ -314,4 +385,9 @@ WORKLOADS: dict[str, Workload] = {
         "nn: 1-128-1 ReLU net, batch 256, MSE: a full training step with Adam",
         _make_model_train_step(_net_1_128_1, (1,), ("values", 1), 256, "mse", "adam"), 200),
     "tiny_op": Workload("per-op overhead: a + b on 1-element tensors with grad (x100)", make_tiny_op, 20),
+    "transformer_adam": Workload(
+        "TransformerEncoder(Layer(128, 4, 512), 2) + mean + Linear(128, 10) on 32x64x128: Adam training step",
+        make_transformer_adam, 3),
+    "mha_fwd_bwd": Workload("MultiheadAttention(128, 4) self-attention on 32x64x128: forward + backward",
+                            make_mha_fwd_bwd, 5),
 }

@@ -87,3 +87,10 @@ def test_linear_chain_second_order(lead):
     rng = np.random.default_rng(5)
     arrays = [uniform(rng, lead + (3,)), uniform(rng, (4, 3)), uniform(rng, (2, 4))]
     check(lambda m, x, w1, w2: m.nn.functional.linear(m.tanh(m.nn.functional.linear(x, w1)), w2), arrays)
+
+
+@pytest.mark.parametrize("x_shape, w_shape", [((2, 0, 3), (4, 3)), ((2, 3, 0), (4, 0)), ((0, 3), (4, 3))])
+def test_linear_with_empty_dims(x_shape, w_shape):
+    rng = np.random.default_rng(0)
+    check(lambda m, x, w, b: m.nn.functional.linear(x, w, b),
+          [uniform(rng, x_shape), uniform(rng, w_shape), uniform(rng, w_shape[:1])])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from glassgrad._backend import array_module
 from glassgrad.autograd.function import Function
 from glassgrad.functions._operands import constant, promote
@@ -67,7 +69,11 @@ class Linear(Function):
 
     def forward(self, x, w, b=None):
         try:
-            y = _matmul(x, w.T)
+            if x.ndim > 2:
+                # one GEMM over all rows: NumPy would run one per leading index, ~30% slower
+                y = _matmul(x.reshape(math.prod(x.shape[:-1]), x.shape[-1]), w.T).reshape(*x.shape[:-1], w.shape[0])
+            else:
+                y = _matmul(x, w.T)
         except ValueError:
             raise RuntimeError(
                 f"linear: input of shape {tuple(x.shape)} has {x.shape[-1] if x.ndim else 0} "
@@ -80,13 +86,18 @@ class Linear(Function):
     def backward(self, gy):
         x, w = self.inputs[0], self.inputs[1]
         need = self.needs_input_grad
-        gx = MatMul()(gy, w) if need[0] else None
+        gx = None
+        if need[0]:  # with gy as one 2-D matrix, for the same reason as in forward
+            gy2 = reshape(gy, (math.prod(gy.shape[:-1]), gy.shape[-1])) if gy.ndim > 2 else gy
+            gx = MatMul()(gy2, w)
+            if gy.ndim > 2:
+                gx = reshape(gx, (*gy.shape[:-1], w.shape[1]))
         gw = LinearGradWeight()(gy, x) if need[1] else None
         if len(need) == 2:
             return gx, gw
         gb = None
         if need[2]:
-            gb = (gy if gy.ndim == 2 else reshape(gy, (-1, gy.shape[-1]))).sum(0)
+            gb = (gy if gy.ndim == 2 else reshape(gy, (math.prod(gy.shape[:-1]), gy.shape[-1]))).sum(0)
         return gx, gw, gb
 
 
@@ -96,7 +107,8 @@ class LinearGradWeight(Function):
     d/dgy = x ggW^T (a Linear without bias) and d/dx = gy ggW."""
 
     def forward(self, gy, x):
-        return _matmul(gy.reshape(-1, gy.shape[-1]).T, x.reshape(-1, x.shape[-1]))
+        rows = math.prod(gy.shape[:-1])  # not -1: a size-0 dim would make that ambiguous
+        return _matmul(gy.reshape(rows, gy.shape[-1]).T, x.reshape(rows, x.shape[-1]))
 
     def backward(self, ggw):
         gy, x = self.inputs

@@ -13,6 +13,7 @@ from glassgrad.functions.activation import (
     tanh,
 )
 from glassgrad.functions.array import one_hot, pad
+from glassgrad.functions.attention import scaled_dot_product_attention
 from glassgrad.functions.connection import embedding, linear
 from glassgrad.functions.convolution import conv2d, conv_transpose2d
 from glassgrad.functions.loss import (
@@ -64,6 +65,7 @@ __all__ = [
     "pixel_shuffle",
     "pixel_unshuffle",
     "relu",
+    "scaled_dot_product_attention",
     "sigmoid",
     "softmax",
     "softplus",

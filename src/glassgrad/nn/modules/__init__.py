@@ -12,6 +12,7 @@ from glassgrad.nn.modules.activation import (
     Softplus,
     Tanh,
 )
+from glassgrad.nn.modules.attention import MultiheadAttention
 from glassgrad.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d
 from glassgrad.nn.modules.container import ModuleDict, ModuleList, Sequential
 from glassgrad.nn.modules.conv import Conv2d, ConvTranspose2d
@@ -30,7 +31,15 @@ from glassgrad.nn.modules.module import Module
 from glassgrad.nn.modules.normalization import GroupNorm, LayerNorm
 from glassgrad.nn.modules.pixelshuffle import PixelShuffle, PixelUnshuffle
 from glassgrad.nn.modules.pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d
+from glassgrad.nn.modules.positional import LearnedPositionalEncoding, SinusoidalPositionalEncoding
 from glassgrad.nn.modules.sparse import Embedding
+from glassgrad.nn.modules.transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 from glassgrad.nn.modules.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
@@ -54,6 +63,7 @@ __all__ = [
     "Identity",
     "L1Loss",
     "LayerNorm",
+    "LearnedPositionalEncoding",
     "LeakyReLU",
     "Linear",
     "LogSigmoid",
@@ -61,6 +71,7 @@ __all__ = [
     "MSELoss",
     "MaxPool2d",
     "Module",
+    "MultiheadAttention",
     "ModuleDict",
     "ModuleList",
     "NLLLoss",
@@ -69,9 +80,15 @@ __all__ = [
     "ReLU",
     "Sequential",
     "Sigmoid",
+    "SinusoidalPositionalEncoding",
     "Softmax",
     "Softplus",
     "Tanh",
+    "Transformer",
+    "TransformerDecoder",
+    "TransformerDecoderLayer",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
     "Unflatten",
     "Upsample",
     "UpsamplingBilinear2d",

@@ -128,3 +128,7 @@ class LogSoftmax(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
+
+
+# PyTorch keeps MultiheadAttention in this file; glassgrad gives it its own (attention.py)
+from glassgrad.nn.modules.attention import MultiheadAttention  # noqa: E402, F401
