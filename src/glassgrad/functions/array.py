@@ -9,8 +9,12 @@ from __future__ import annotations
 import builtins
 
 from glassgrad._backend import array_module, is_array
+from glassgrad._dtype import from_numpy_dtype
+
+# Tensor is defined before _tensor imports the op modules (see functions/_operands.py)
+from glassgrad._tensor import Tensor
 from glassgrad.autograd.function import Function
-from glassgrad.functions._operands import constant
+from glassgrad.functions._operands import constant, promote
 
 
 def _normalize_dim(dim: int, ndim: int, op: str) -> int:
@@ -118,8 +122,6 @@ def _has_advanced(key) -> bool:
 
 
 def _normalize_key(key):
-    from glassgrad._tensor import Tensor
-
     if not isinstance(key, tuple):
         key = (key,)
     key = tuple(k._data if isinstance(k, Tensor) else k for k in key)
@@ -244,8 +246,6 @@ class Cast(Function):
         return x.astype(self.dtype.numpy)
 
     def backward(self, gy):
-        from glassgrad._dtype import from_numpy_dtype
-
         return gy.to(from_numpy_dtype(self.in_dtype))
 
 
@@ -362,8 +362,6 @@ def getitem(x, key):
 
 def cat(tensors, dim: int = 0):
     """Join tensors along an existing dimension."""
-    from glassgrad.functions._operands import promote
-
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat: expected a non-empty sequence of tensors")
@@ -452,7 +450,7 @@ def masked_fill(x, mask, value):
     result has their common shape and ``x``'s dtype, and ``x``'s gradient is summed back to its
     shape. ``value`` is a number or a 0-dim tensor (which then gets the gradient of the filled
     places)."""
-    from glassgrad._tensor import Tensor
+    # here, not at the top: math imports array (sum_to), so array is imported first
     from glassgrad.functions.math import where
 
     if mask.dtype.name != "bool":
@@ -498,8 +496,6 @@ def pad(x, pad, mode: str = "constant", value: float = 0.0):
 
 def one_hot(x, num_classes: int = -1):
     """Class indices to one-hot rows (int64, no gradient)."""
-    from glassgrad._tensor import Tensor
-
     if x.dtype.name not in ("int64", "int32", "uint8"):
         raise RuntimeError(f"one_hot: expected an integer tensor of class indices, got {x.dtype}")
     a = x._data
@@ -665,5 +661,6 @@ def diag(x, diagonal: int = 0):
     raise RuntimeError(f"diag: expected a 1-D or 2-D tensor, got {x.ndim}-D of shape {tuple(x.shape)}")
 
 
-# gather moved to indexing.py with the other index ops; imported here for old imports' sake
+# gather moved to indexing.py with the other index ops; re-exported here for old imports' sake.
+# At the end, not the top: indexing imports array (Pad, reshape), which must be defined by then.
 from glassgrad.functions.indexing import Gather, ScatterAdd, gather  # noqa: E402, F401

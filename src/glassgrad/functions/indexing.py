@@ -10,6 +10,9 @@ from __future__ import annotations
 import numbers
 
 from glassgrad._backend import array_module
+
+# Tensor is defined before _tensor imports the op modules (see functions/_operands.py)
+from glassgrad._tensor import Tensor
 from glassgrad.autograd.function import Function
 from glassgrad.functions.array import Pad, _wrap_dim, reshape
 
@@ -193,8 +196,6 @@ def _check_index_shape(x, dim: int, index, op: str, src=None) -> None:
 
 def _prepared(x, dim: int, index, op: str, src=None):
     """Checked arguments, with 0-dim tensors (which PyTorch accepts) as 1-element vectors."""
-    from glassgrad._tensor import Tensor
-
     if not isinstance(index, Tensor):
         raise TypeError(f"{op}: index must be a tensor, got {type(index).__name__}")
     _check_index_dtype(index, op)
@@ -226,8 +227,6 @@ def gather(input, dim: int, index):
 def scatter(input, dim: int, index, src=None, *, value=None):
     """A copy of ``input`` with ``out[i][index[i][j]] = src[i][j]`` (dim=1); ``src`` may be a
     tensor or a number (also given as ``value=``), as in ``torch.scatter``."""
-    from glassgrad._tensor import Tensor
-
     if src is None:
         src = value
     if src is None:
@@ -248,8 +247,6 @@ def scatter(input, dim: int, index, src=None, *, value=None):
 def scatter_add(input, dim: int, index, src):
     """``input`` plus ``src`` added at ``index`` along ``dim``: ``out[i][index[i][j]] += src[i][j]``
     (dim=1), adding every value whose index repeats."""
-    from glassgrad._tensor import Tensor
-
     if not isinstance(src, Tensor):
         raise TypeError(f"scatter_add: src must be a tensor, got {type(src).__name__}")
     if src.dtype != input.dtype:
@@ -262,8 +259,6 @@ def scatter_add(input, dim: int, index, src):
 
 def index_select(input, dim: int, index):
     """The slices of ``input`` along ``dim`` at the positions in ``index`` (a vector of ints)."""
-    from glassgrad._tensor import Tensor
-
     if not isinstance(index, Tensor):
         raise TypeError(f"index_select: index must be a tensor, got {type(index).__name__}")
     if index.ndim > 1:

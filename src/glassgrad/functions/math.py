@@ -8,7 +8,10 @@ import math
 import numpy as np
 
 from glassgrad._backend import array_module, special_module
-from glassgrad._dtype import bool_, result_type
+from glassgrad._dtype import bool_, get_default_dtype, result_type
+
+# Tensor is defined before _tensor imports the op modules (see functions/_operands.py)
+from glassgrad._tensor import Tensor
 from glassgrad.autograd.function import Function
 from glassgrad.functions._operands import constant, operand, promote
 from glassgrad.functions.array import sum_to
@@ -328,8 +331,6 @@ def div(a, b):
     """True division; integer inputs give the default float dtype, as in PyTorch."""
     a, b = promote(a, b)
     if not a.dtype.is_floating_point:
-        from glassgrad._dtype import get_default_dtype
-
         a, b = a.to(get_default_dtype()), b.to(get_default_dtype())
     return Div()(a, b)
 
@@ -343,8 +344,6 @@ def pow(a, b):  # noqa: A001 - PyTorch's name
     where the number's kind allows (an int tensor ** 2 is int, a bool tensor ** True is bool,
     any tensor ** 0.5 is floating); integers to negative integer powers are refused, as in
     PyTorch, while a negative integer *tensor* exponent follows PyTorch's integer rule."""
-    from glassgrad._tensor import Tensor
-
     a, b = operand(a), operand(b)
     if isinstance(a, Tensor) and not isinstance(b, Tensor):
         d = a.dtype if a._data.dtype.kind == "f" else result_type(a, b)
@@ -396,8 +395,6 @@ def erf(a):
 
 def clamp(a, min=None, max=None):  # noqa: A002
     """Clip ``a`` to [min, max]; either bound may be None, or a tensor."""
-    from glassgrad._tensor import Tensor
-
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
     # a NumPy scalar bound acts as the Python number it holds (it must not make float32 float64)
@@ -431,8 +428,6 @@ def minimum(a, b):
 
 def where(cond, a, b):
     """Elementwise ``a`` where ``cond`` is true, else ``b`` (both broadcast with ``cond``)."""
-    from glassgrad._tensor import Tensor
-
     cond = cond if isinstance(cond, Tensor) else constant(array_module().asarray(cond))
     if cond._data.dtype.kind != "b":
         raise TypeError(f"where: condition must be a bool tensor, got {cond.dtype}")
@@ -452,8 +447,6 @@ def _floating(a):
     """Integer inputs of exp/log/... compute in the default float dtype, as in PyTorch."""
     if a.dtype.is_floating_point:
         return a
-    from glassgrad._dtype import get_default_dtype
-
     return a.to(get_default_dtype())
 
 
@@ -480,8 +473,6 @@ class Lerp(_Broadcasting):
 def lerp(input, end, weight):
     """``input + weight * (end - input)``: the point a fraction ``weight`` of the way from
     ``input`` to ``end``; ``weight`` is a number or a tensor (all three broadcast together)."""
-    from glassgrad._tensor import Tensor
-
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"lerp: expected floating point tensors, got {input.dtype.name}")
     if end.dtype != input.dtype:

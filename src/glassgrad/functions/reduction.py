@@ -8,9 +8,14 @@ import warnings
 from collections import namedtuple
 
 from glassgrad._backend import array_module
+from glassgrad._dtype import to_dtype
+
+# Tensor is defined before _tensor imports the op modules (see functions/_operands.py)
+from glassgrad._tensor import Tensor
 from glassgrad.autograd.function import Function
 from glassgrad.functions._operands import constant
-from glassgrad.functions.array import broadcast_to, reshape
+from glassgrad.functions.array import broadcast_to, cat, flip, getitem, reshape
+from glassgrad.functions.math import _floating, abs, exp, maximum, minimum, where
 
 
 def _all_dims(dim) -> bool:
@@ -192,8 +197,6 @@ class LogSumExp(Function):
         return y if self.keepdim else y.reshape([s for i, s in enumerate(y.shape) if i not in self.dims])
 
     def backward(self, gy):
-        from glassgrad.functions.math import exp
-
         x = self.inputs[0]
         y = self.saved_output
         if not self.keepdim:
@@ -212,8 +215,6 @@ class StdFromVar(Function):
         return array_module(v).sqrt(v)
 
     def backward(self, gy):
-        from glassgrad.functions.math import where
-
         y = self.saved_output
         is_zero = constant(y._data == 0)
         return where(is_zero, 0.0, gy / (where(is_zero, 1.0, y) * 2.0))
@@ -253,8 +254,6 @@ class VectorNorm(Function):
         return y if self.keepdim else y.reshape([s for i, s in enumerate(y.shape) if i not in self.dims])
 
     def backward(self, gy):
-        from glassgrad.functions.math import abs, where
-
         x, p = self.inputs[0], self.ord
         xa = x._data
         xp = array_module(xa)
@@ -313,8 +312,6 @@ def amin(x, dim=None, keepdim: bool = False):
 
 
 def _with_indices(op_cls, arg_name, x, dim, keepdim):
-    from glassgrad._tensor import Tensor
-
     if x.ndim == 0:  # one value: itself, at index 0, for dim 0 or -1 (as in torch)
         _dims(dim, 0, arg_name)
         x, d, keepdim = reshape(x, (1,)), 0, False
@@ -330,11 +327,7 @@ def _with_indices(op_cls, arg_name, x, dim, keepdim):
 
 def max(x, dim=None, keepdim: bool = False):  # noqa: A001
     """The largest element; with ``dim``, (values, indices) along it; with a tensor, ``maximum``."""
-    from glassgrad._tensor import Tensor
-
     if isinstance(dim, Tensor):
-        from glassgrad.functions.math import maximum
-
         return maximum(x, dim)
     if dim is None:
         return amax(x)
@@ -343,11 +336,7 @@ def max(x, dim=None, keepdim: bool = False):  # noqa: A001
 
 def min(x, dim=None, keepdim: bool = False):  # noqa: A001
     """The smallest element; with ``dim``, (values, indices) along it; with a tensor, ``minimum``."""
-    from glassgrad._tensor import Tensor
-
     if isinstance(dim, Tensor):
-        from glassgrad.functions.math import minimum
-
         return minimum(x, dim)
     if dim is None:
         return amin(x)
@@ -356,8 +345,6 @@ def min(x, dim=None, keepdim: bool = False):  # noqa: A001
 
 def argmax(x, dim=None, keepdim: bool = False):
     """Index of the largest element (of the flattened tensor when ``dim`` is None); no gradient."""
-    from glassgrad._tensor import Tensor
-
     a = x._data
     if dim is not None:
         (d,) = _dims(dim, x.ndim, "argmax") or (None,)  # a 0-d tensor has no dim to reduce
@@ -368,8 +355,6 @@ def argmax(x, dim=None, keepdim: bool = False):
 
 
 def argmin(x, dim=None, keepdim: bool = False):
-    from glassgrad._tensor import Tensor
-
     a = x._data
     if dim is not None:
         (d,) = _dims(dim, x.ndim, "argmin") or (None,)  # a 0-d tensor has no dim to reduce
@@ -408,8 +393,6 @@ def std(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
 def logsumexp(x, dim, keepdim: bool = False):
     """log(sum(exp(x))) over ``dim`` without overflow; integer inputs compute in the default
     float dtype, as in PyTorch."""
-    from glassgrad.functions.math import _floating
-
     return LogSumExp(_dims(dim, x.ndim, "logsumexp"), keepdim)(_floating(x))
 
 
@@ -418,8 +401,6 @@ def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None):  # no
     ``torch.linalg.vector_norm``: (sum |x|^ord)^(1/ord); ord = inf / -inf give max / min |x|,
     ord = 0 the number of non-zero elements. ``dtype`` computes (and returns) in that floating
     dtype; it may widen the input's dtype, never narrow it."""
-    from glassgrad._dtype import to_dtype
-
     if isinstance(ord, bool) or not isinstance(ord, (int, float)):
         raise TypeError(f"vector_norm: ord must be a number (e.g. 2, 1, inf), got {ord!r}")
     if not x.dtype.is_floating_point:
@@ -458,8 +439,6 @@ def norm(x, p="fro", dim=None, keepdim: bool = False, dtype=None):
 
 
 # -- products and running totals ------------------------------------------------------------
-
-from glassgrad.functions.array import cat, flip, getitem  # noqa: E402
 
 
 def _accumulated_dtype(x):
