@@ -2,6 +2,9 @@
 
 Their backwards are each other: the gradient of ``broadcast_to`` is ``sum_to`` and back, of
 ``reshape`` a reshape, of an index a scatter into zeros whose own gradient is the index again.
+
+This is the base of the op modules: math imports it, and reduction imports both, so their
+imports form no cycle (the one exception, masked_fill's ``where``, is imported where it is used).
 """
 
 from __future__ import annotations

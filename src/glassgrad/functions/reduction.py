@@ -1,4 +1,5 @@
-"""Reductions over one, several or all dimensions: sum, mean, max/min, var/std, logsumexp."""
+"""Reductions over one, several or all dimensions: sum, mean, max/min, var/std, logsumexp and the
+vector norm; then products and running totals (prod, cumsum, cumprod)."""
 
 from __future__ import annotations
 
@@ -82,6 +83,10 @@ class Sum(Function):
         return _expand_back(gy, self.in_shape, self.dims, self.keepdim)
 
 
+def sum(x, dim=None, keepdim: bool = False):  # noqa: A001 - PyTorch's name
+    return Sum(_dims(dim, x.ndim, "sum"), keepdim)(x)
+
+
 class Mean(Function):
     uses_inputs = False
 
@@ -101,6 +106,14 @@ class Mean(Function):
 
     def backward(self, gy):
         return _expand_back(gy / self.count, self.in_shape, self.dims, self.keepdim)
+
+
+def mean(x, dim=None, keepdim: bool = False):
+    if not x.dtype.is_floating_point:
+        raise RuntimeError(
+            f"mean: expected a floating point tensor, got {x.dtype}; convert it with .float()"
+        )
+    return Mean(_dims(dim, x.ndim, "mean"), keepdim)(x)
 
 
 class _AllExtremum(Function):
@@ -131,10 +144,25 @@ class Amax(_AllExtremum):
         return x.max(**kw)
 
 
+def amax(x, dim=None, keepdim: bool = False):
+    dims = _dims(dim, x.ndim, "amax")
+    _nonempty(x, dim, dims, "amax")
+    return Amax(dims, keepdim)(x)
+
+
 class Amin(_AllExtremum):
     @staticmethod
     def _reduce(x, **kw):
         return x.min(**kw)
+
+
+def amin(x, dim=None, keepdim: bool = False):
+    dims = _dims(dim, x.ndim, "amin")
+    _nonempty(x, dim, dims, "amin")
+    return Amin(dims, keepdim)(x)
+
+
+values_indices = namedtuple("values_indices", ["values", "indices"])
 
 
 class _DimExtremum(Function):
@@ -174,141 +202,6 @@ class MinDim(_DimExtremum):
     @staticmethod
     def _arg(x, **kw):
         return x.argmin(**kw)
-
-
-class LogSumExp(Function):
-    """log sum exp(x), computed as m + log sum exp(x - m) with m the max, so it never overflows.
-    Its gradient is softmax: gx = gy * exp(x - y)."""
-
-    uses_output = True
-
-    def __init__(self, dims, keepdim):
-        self.dims, self.keepdim = dims, keepdim
-
-    def forward(self, x):
-        xp = array_module(x)
-        if x.size == 0:  # an empty sum: log 0 = -inf (and no max to shift by)
-            m = xp.zeros(_kept_shape(x.shape, self.dims), dtype=x.dtype)
-        else:
-            m = x.max(axis=self.dims, keepdims=True)
-            m = xp.where(xp.isfinite(m), m, 0)
-        with xp.errstate(divide="ignore"):
-            y = xp.log(xp.exp(x - m).sum(axis=self.dims, keepdims=True)) + m
-        return y if self.keepdim else y.reshape([s for i, s in enumerate(y.shape) if i not in self.dims])
-
-    def backward(self, gy):
-        x = self.inputs[0]
-        y = self.saved_output
-        if not self.keepdim:
-            y = reshape(y, _kept_shape(x.shape, self.dims))
-        return _expand_back(gy, x.shape, self.dims, self.keepdim) * exp(x - y)
-
-
-class StdFromVar(Function):
-    """sqrt(v) for a variance v. Where the std is 0 (all values equal) the gradient is 0, as in
-    PyTorch, instead of sqrt's infinite slope, which would turn the whole gradient into NaN."""
-
-    uses_inputs = False
-    uses_output = True
-
-    def forward(self, v):
-        return array_module(v).sqrt(v)
-
-    def backward(self, gy):
-        y = self.saved_output
-        is_zero = constant(y._data == 0)
-        return where(is_zero, 0.0, gy / (where(is_zero, 1.0, y) * 2.0))
-
-
-class VectorNorm(Function):
-    """The vector p-norm (sum |x|^p)^(1/p) over ``dims``, with its limits: p = inf is max |x|,
-    p = -inf is min |x|, p = 0 counts the non-zero elements.
-
-    Its gradient is sign(x) |x|^(p-1) / y^(p-1) (x / y for p = 2, sign(x) for p = 1; for
-    p = +-inf the gradient is shared among the elements that tie for the extremum). Where y = 0
-    the quotient is taken as 0, as in PyTorch, so the norm of a zero vector has gradient 0
-    instead of 0/0 = NaN; the masks keep the second-order gradient finite there too."""
-
-    uses_output = True
-
-    def __init__(self, ord, dims, keepdim):  # noqa: A002 - PyTorch's name
-        self.ord, self.dims, self.keepdim = ord, dims, keepdim
-
-    def forward(self, x):
-        xp = array_module(x)
-        p, kept = self.ord, {"axis": self.dims, "keepdims": True}
-        a = xp.abs(x)
-        if p == math.inf:
-            y = a.max(**kept)
-        elif p == -math.inf:
-            y = a.min(**kept)
-        elif p == 0:
-            y = (x != 0).sum(**kept).astype(x.dtype)
-        elif p == 1:
-            y = a.sum(**kept)
-        elif p == 2:
-            y = xp.sqrt((x * x).sum(**kept))
-        else:
-            with xp.errstate(divide="ignore"):  # 0 ** negative p = inf, whose 1/p-th power is 0
-                y = (a**p).sum(**kept) ** (1.0 / p)
-        return y if self.keepdim else y.reshape([s for i, s in enumerate(y.shape) if i not in self.dims])
-
-    def backward(self, gy):
-        x, p = self.inputs[0], self.ord
-        xa = x._data
-        xp = array_module(xa)
-        if p == 0:  # a count: piecewise constant
-            return constant(xp.zeros(xa.shape, dtype=gy._data.dtype))
-        g = _expand_back(gy, xa.shape, self.dims, self.keepdim)
-        sign = constant(xp.sign(xa))
-        if p == 1:
-            return g * sign
-        y = self.saved_output
-        if not self.keepdim:
-            y = reshape(y, _kept_shape(xa.shape, self.dims))
-        if p in (math.inf, -math.inf):
-            hits = xp.abs(xa) == y._data
-            count = xp.maximum(hits.sum(axis=self.dims, keepdims=True), 1)
-            return g * sign * constant((hits / count).astype(xa.dtype))
-        if p == 2:
-            y_zero = constant(y._data == 0)
-            return x * where(y_zero, 0.0, g / where(y_zero, 1.0, y))
-        if p > 1:  # sign(x) |x|^(p-1), finite at x = 0, over y^(p-1) (0 where y = 0)
-            y_zero = constant(y._data == 0)
-            return sign * abs(x) ** (p - 1) * where(y_zero, 0.0, g / where(y_zero, 1.0, y) ** (p - 1))
-        # p < 1: |x|^(p-1) is infinite at x = 0, where the gradient is taken as 0 (PyTorch)
-        x_zero = constant(xa == 0)
-        part = where(x_zero, 0.0, where(x_zero, 1.0, abs(x)) ** (p - 1))
-        return sign * part * g * y ** (1 - p)
-
-
-# -- public functions -----------------------------------------------------------------------
-
-values_indices = namedtuple("values_indices", ["values", "indices"])
-
-
-def sum(x, dim=None, keepdim: bool = False):  # noqa: A001 - PyTorch's name
-    return Sum(_dims(dim, x.ndim, "sum"), keepdim)(x)
-
-
-def mean(x, dim=None, keepdim: bool = False):
-    if not x.dtype.is_floating_point:
-        raise RuntimeError(
-            f"mean: expected a floating point tensor, got {x.dtype}; convert it with .float()"
-        )
-    return Mean(_dims(dim, x.ndim, "mean"), keepdim)(x)
-
-
-def amax(x, dim=None, keepdim: bool = False):
-    dims = _dims(dim, x.ndim, "amax")
-    _nonempty(x, dim, dims, "amax")
-    return Amax(dims, keepdim)(x)
-
-
-def amin(x, dim=None, keepdim: bool = False):
-    dims = _dims(dim, x.ndim, "amin")
-    _nonempty(x, dim, dims, "amin")
-    return Amin(dims, keepdim)(x)
 
 
 def _with_indices(op_cls, arg_name, x, dim, keepdim):
@@ -385,15 +278,121 @@ def var(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     return sum(centered * centered, dims, keepdim) / builtins.max(n - correction, 0)
 
 
+class StdFromVar(Function):
+    """sqrt(v) for a variance v. Where the std is 0 (all values equal) the gradient is 0, as in
+    PyTorch, instead of sqrt's infinite slope, which would turn the whole gradient into NaN."""
+
+    uses_inputs = False
+    uses_output = True
+
+    def forward(self, v):
+        return array_module(v).sqrt(v)
+
+    def backward(self, gy):
+        y = self.saved_output
+        is_zero = constant(y._data == 0)
+        return where(is_zero, 0.0, gy / (where(is_zero, 1.0, y) * 2.0))
+
+
 def std(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     """Standard deviation: the square root of ``var`` (same arguments)."""
     return StdFromVar()(var(x, dim, unbiased, keepdim, correction=correction))
+
+
+class LogSumExp(Function):
+    """log sum exp(x), computed as m + log sum exp(x - m) with m the max, so it never overflows.
+    Its gradient is softmax: gx = gy * exp(x - y)."""
+
+    uses_output = True
+
+    def __init__(self, dims, keepdim):
+        self.dims, self.keepdim = dims, keepdim
+
+    def forward(self, x):
+        xp = array_module(x)
+        if x.size == 0:  # an empty sum: log 0 = -inf (and no max to shift by)
+            m = xp.zeros(_kept_shape(x.shape, self.dims), dtype=x.dtype)
+        else:
+            m = x.max(axis=self.dims, keepdims=True)
+            m = xp.where(xp.isfinite(m), m, 0)
+        with xp.errstate(divide="ignore"):
+            y = xp.log(xp.exp(x - m).sum(axis=self.dims, keepdims=True)) + m
+        return y if self.keepdim else y.reshape([s for i, s in enumerate(y.shape) if i not in self.dims])
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        y = self.saved_output
+        if not self.keepdim:
+            y = reshape(y, _kept_shape(x.shape, self.dims))
+        return _expand_back(gy, x.shape, self.dims, self.keepdim) * exp(x - y)
 
 
 def logsumexp(x, dim, keepdim: bool = False):
     """log(sum(exp(x))) over ``dim`` without overflow; integer inputs compute in the default
     float dtype, as in PyTorch."""
     return LogSumExp(_dims(dim, x.ndim, "logsumexp"), keepdim)(_floating(x))
+
+
+class VectorNorm(Function):
+    """The vector p-norm (sum |x|^p)^(1/p) over ``dims``, with its limits: p = inf is max |x|,
+    p = -inf is min |x|, p = 0 counts the non-zero elements.
+
+    Its gradient is sign(x) |x|^(p-1) / y^(p-1) (x / y for p = 2, sign(x) for p = 1; for
+    p = +-inf the gradient is shared among the elements that tie for the extremum). Where y = 0
+    the quotient is taken as 0, as in PyTorch, so the norm of a zero vector has gradient 0
+    instead of 0/0 = NaN; the masks keep the second-order gradient finite there too."""
+
+    uses_output = True
+
+    def __init__(self, ord, dims, keepdim):  # noqa: A002 - PyTorch's name
+        self.ord, self.dims, self.keepdim = ord, dims, keepdim
+
+    def forward(self, x):
+        xp = array_module(x)
+        p, kept = self.ord, {"axis": self.dims, "keepdims": True}
+        a = xp.abs(x)
+        if p == math.inf:
+            y = a.max(**kept)
+        elif p == -math.inf:
+            y = a.min(**kept)
+        elif p == 0:
+            y = (x != 0).sum(**kept).astype(x.dtype)
+        elif p == 1:
+            y = a.sum(**kept)
+        elif p == 2:
+            y = xp.sqrt((x * x).sum(**kept))
+        else:
+            with xp.errstate(divide="ignore"):  # 0 ** negative p = inf, whose 1/p-th power is 0
+                y = (a**p).sum(**kept) ** (1.0 / p)
+        return y if self.keepdim else y.reshape([s for i, s in enumerate(y.shape) if i not in self.dims])
+
+    def backward(self, gy):
+        x, p = self.inputs[0], self.ord
+        xa = x._data
+        xp = array_module(xa)
+        if p == 0:  # a count: piecewise constant
+            return constant(xp.zeros(xa.shape, dtype=gy._data.dtype))
+        g = _expand_back(gy, xa.shape, self.dims, self.keepdim)
+        sign = constant(xp.sign(xa))
+        if p == 1:
+            return g * sign
+        y = self.saved_output
+        if not self.keepdim:
+            y = reshape(y, _kept_shape(xa.shape, self.dims))
+        if p in (math.inf, -math.inf):
+            hits = xp.abs(xa) == y._data
+            count = xp.maximum(hits.sum(axis=self.dims, keepdims=True), 1)
+            return g * sign * constant((hits / count).astype(xa.dtype))
+        if p == 2:
+            y_zero = constant(y._data == 0)
+            return x * where(y_zero, 0.0, g / where(y_zero, 1.0, y))
+        if p > 1:  # sign(x) |x|^(p-1), finite at x = 0, over y^(p-1) (0 where y = 0)
+            y_zero = constant(y._data == 0)
+            return sign * abs(x) ** (p - 1) * where(y_zero, 0.0, g / where(y_zero, 1.0, y) ** (p - 1))
+        # p < 1: |x|^(p-1) is infinite at x = 0, where the gradient is taken as 0 (PyTorch)
+        x_zero = constant(xa == 0)
+        part = where(x_zero, 0.0, where(x_zero, 1.0, abs(x)) ** (p - 1))
+        return sign * part * g * y ** (1 - p)
 
 
 def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: A002
@@ -473,6 +472,27 @@ def _products_before(x, dim: int):
     return CumProd(dim)(_shift(x, dim, 1.0, forward=True))
 
 
+def _with_dtype(x, dtype):
+    return x if dtype is None else x.to(dtype)
+
+
+def _one_dim(dim, x, op: str) -> int:
+    if not isinstance(dim, int):
+        raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__}")
+    bound = builtins.max(x.ndim, 1)
+    if not -bound <= dim < bound:
+        raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {x.ndim} dimensions")
+    return dim % bound
+
+
+def _running(op_cls, name, x, dim, dtype):
+    x = _with_dtype(x, dtype)
+    d = _one_dim(dim, x, name)
+    if x.ndim == 0:
+        return reshape(op_cls(0)(reshape(x, (1,))), ())
+    return op_cls(d)(x)
+
+
 class CumSum(Function):
     """Running sum y_k = sum_{i <= k} x_i; every y_k with k >= i uses x_i once, so the gradient
     is the running sum of gy taken from the end."""
@@ -487,6 +507,11 @@ class CumSum(Function):
 
     def backward(self, gy):
         return _reverse_cumsum(gy, self.dim)
+
+
+def cumsum(x, dim: int, *, dtype=None):
+    """Running sum along ``dim``: out_k = x_0 + ... + x_k."""
+    return _running(CumSum, "cumsum", x, dim, dtype)
 
 
 class CumProd(Function):
@@ -512,6 +537,11 @@ class CumProd(Function):
         if not (x._data == 0).any():
             return _reverse_cumsum(gy * self.saved_output, d) / x
         return _products_before(x, d) * ReverseScan(d)(_shift(x, d, 0.0, forward=False), gy)
+
+
+def cumprod(x, dim: int, *, dtype=None):
+    """Running product along ``dim``: out_k = x_0 * ... * x_k (gradients right with zeros too)."""
+    return _running(CumProd, "cumprod", x, dim, dtype)
 
 
 class ReverseScan(Function):
@@ -566,19 +596,6 @@ class Prod(Function):
         return gy * _products_before(x, d) * after
 
 
-def _with_dtype(x, dtype):
-    return x if dtype is None else x.to(dtype)
-
-
-def _one_dim(dim, x, op: str) -> int:
-    if not isinstance(dim, int):
-        raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__}")
-    bound = builtins.max(x.ndim, 1)
-    if not -bound <= dim < bound:
-        raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {x.ndim} dimensions")
-    return dim % bound
-
-
 def prod(x, dim=None, keepdim: bool = False, *, dtype=None):
     """The product of all elements, or along one ``dim``; integers and bools multiply as int64."""
     x = _with_dtype(x, dtype)
@@ -588,21 +605,3 @@ def prod(x, dim=None, keepdim: bool = False, *, dtype=None):
     if x.ndim == 0:  # one value: the product of itself, still 0-dim
         return Prod(0, False)(reshape(x, (1,)))
     return Prod(d, keepdim)(x)
-
-
-def _running(op_cls, name, x, dim, dtype):
-    x = _with_dtype(x, dtype)
-    d = _one_dim(dim, x, name)
-    if x.ndim == 0:
-        return reshape(op_cls(0)(reshape(x, (1,))), ())
-    return op_cls(d)(x)
-
-
-def cumsum(x, dim: int, *, dtype=None):
-    """Running sum along ``dim``: out_k = x_0 + ... + x_k."""
-    return _running(CumSum, "cumsum", x, dim, dtype)
-
-
-def cumprod(x, dim: int, *, dtype=None):
-    """Running product along ``dim``: out_k = x_0 * ... * x_k (gradients right with zeros too)."""
-    return _running(CumProd, "cumprod", x, dim, dtype)
