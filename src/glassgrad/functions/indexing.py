@@ -43,119 +43,6 @@ def _pad_to(g, shape):
     return Pad([(0, s - gs) for s, gs in zip(shape, g.shape)], 0.0)(g)
 
 
-class Gather(Function):
-    """``out[i][j] = x[i][index[i][j]]`` (for dim=1), as ``torch.gather``."""
-
-    uses_inputs = (1,)  # the index
-
-    def __init__(self, dim):
-        self.dim = dim
-
-    def forward(self, x, index):
-        self.in_shape = x.shape
-        return x[_grid(index, self.dim)]
-
-    def backward(self, gy):
-        return ScatterAdd(self.dim, self.in_shape)(gy, self.inputs[1]), None
-
-
-class ScatterAdd(Function):
-    """Add ``src`` into zeros of ``shape`` at ``index`` along ``dim`` (adding where an index
-    repeats): ``out[i][index[i][j]] += src[i][j]``. Gather's backward, and half of scatter_add."""
-
-    uses_inputs = (1,)  # the index
-
-    def __init__(self, dim, shape):
-        self.dim, self.shape = dim, shape
-
-    def forward(self, src, index):
-        self.src_shape = src.shape
-        xp = array_module(src)
-        out = xp.zeros(self.shape, dtype=src.dtype)
-        xp.add.at(out, _grid(index, self.dim), _crop(src, index.shape))
-        return out
-
-    def backward(self, gout):
-        return _pad_to(Gather(self.dim)(gout, self.inputs[1]), self.src_shape), None
-
-
-class Scatter(Function):
-    """A copy of ``x`` with ``out[i][index[i][j]] = src[i][j]`` (dim=1). Where an index repeats,
-    which write wins is unspecified, as in PyTorch. The overwritten places of ``x`` get gradient
-    0; each element of ``src`` gets the gradient of the place it was written to."""
-
-    uses_inputs = (1,)  # the index
-
-    def __init__(self, dim):
-        self.dim = dim
-
-    def forward(self, x, index, src):
-        self.src_shape = src.shape
-        out = x.copy()
-        out[_grid(index, self.dim)] = _crop(src, index.shape)
-        return out
-
-    def backward(self, gy):
-        index = self.inputs[1]
-        need_x, _, need_src = self.needs_input_grad
-        gx = ScatterValue(self.dim, 0)(gy, index) if need_x else None
-        gsrc = _pad_to(Gather(self.dim)(gy, index), self.src_shape) if need_src else None
-        return gx, None, gsrc
-
-
-class ScatterValue(Function):
-    """A copy of ``x`` with the number ``value`` written at ``index`` along ``dim``; the
-    overwritten places get gradient 0 (which is this op again, writing 0)."""
-
-    uses_inputs = (1,)  # the index
-
-    def __init__(self, dim, value):
-        self.dim, self.value = dim, value
-
-    def forward(self, x, index):
-        out = x.copy()
-        out[_grid(index, self.dim)] = self.value
-        return out
-
-    def backward(self, gy):
-        return ScatterValue(self.dim, 0)(gy, self.inputs[1]), None
-
-
-class IndexSelect(Function):
-    """The slices of ``x`` along ``dim`` at the positions listed in a 1-D ``index``."""
-
-    uses_inputs = (1,)  # the index
-
-    def __init__(self, dim):
-        self.dim = dim
-
-    def forward(self, x, index):
-        self.in_shape = x.shape
-        return array_module(x).take(x, index, axis=self.dim)
-
-    def backward(self, gy):
-        return IndexAdd(self.dim, self.in_shape)(gy, self.inputs[1]), None
-
-
-class IndexAdd(Function):
-    """Add the slices of ``src`` into zeros of ``shape`` at the positions ``index`` along ``dim``
-    (a slice listed twice is added twice): index_select's backward."""
-
-    uses_inputs = (1,)  # the index
-
-    def __init__(self, dim, shape):
-        self.dim, self.shape = dim, shape
-
-    def forward(self, src, index):
-        xp = array_module(src)
-        out = xp.zeros(self.shape, dtype=src.dtype)
-        xp.add.at(out, (slice(None),) * self.dim + (index,), src)
-        return out
-
-    def backward(self, gout):
-        return IndexSelect(self.dim)(gout, self.inputs[1]), None
-
-
 # -- argument checks --------------------------------------------------------------------------
 
 
@@ -213,7 +100,23 @@ def _back_to_0d(out, like):
     return reshape(out, ()) if like.ndim == 0 else out
 
 
-# -- public functions -------------------------------------------------------------------------
+# -- the ops, each followed by its public function ---------------------------------------------
+
+
+class Gather(Function):
+    """``out[i][j] = x[i][index[i][j]]`` (for dim=1), as ``torch.gather``."""
+
+    uses_inputs = (1,)  # the index
+
+    def __init__(self, dim):
+        self.dim = dim
+
+    def forward(self, x, index):
+        self.in_shape = x.shape
+        return x[_grid(index, self.dim)]
+
+    def backward(self, gy):
+        return ScatterAdd(self.dim, self.in_shape)(gy, self.inputs[1]), None
 
 
 def gather(input, dim: int, index):
@@ -222,6 +125,81 @@ def gather(input, dim: int, index):
     shape = index.shape
     x, d, index, _ = _prepared(input, dim, index, "gather")
     return reshape(Gather(d)(x, index), shape)  # the index's shape (also when 0-dim)
+
+
+class ScatterAdd(Function):
+    """Add ``src`` into zeros of ``shape`` at ``index`` along ``dim`` (adding where an index
+    repeats): ``out[i][index[i][j]] += src[i][j]``. Gather's backward, and half of scatter_add."""
+
+    uses_inputs = (1,)  # the index
+
+    def __init__(self, dim, shape):
+        self.dim, self.shape = dim, shape
+
+    def forward(self, src, index):
+        self.src_shape = src.shape
+        xp = array_module(src)
+        out = xp.zeros(self.shape, dtype=src.dtype)
+        xp.add.at(out, _grid(index, self.dim), _crop(src, index.shape))
+        return out
+
+    def backward(self, gout):
+        return _pad_to(Gather(self.dim)(gout, self.inputs[1]), self.src_shape), None
+
+
+def scatter_add(input, dim: int, index, src):
+    """``input`` plus ``src`` added at ``index`` along ``dim``: ``out[i][index[i][j]] += src[i][j]``
+    (dim=1), adding every value whose index repeats."""
+    if not isinstance(src, Tensor):
+        raise TypeError(f"scatter_add: src must be a tensor, got {type(src).__name__}")
+    if src.dtype != input.dtype:
+        raise RuntimeError(
+            f"scatter_add: expected src to have the input's dtype {input.dtype.name}, got {src.dtype.name}"
+        )
+    x, d, index, src = _prepared(input, dim, index, "scatter_add", src)
+    return _back_to_0d(x + ScatterAdd(d, x.shape)(src, index), input)
+
+
+class Scatter(Function):
+    """A copy of ``x`` with ``out[i][index[i][j]] = src[i][j]`` (dim=1). Where an index repeats,
+    which write wins is unspecified, as in PyTorch. The overwritten places of ``x`` get gradient
+    0; each element of ``src`` gets the gradient of the place it was written to."""
+
+    uses_inputs = (1,)  # the index
+
+    def __init__(self, dim):
+        self.dim = dim
+
+    def forward(self, x, index, src):
+        self.src_shape = src.shape
+        out = x.copy()
+        out[_grid(index, self.dim)] = _crop(src, index.shape)
+        return out
+
+    def backward(self, gy):
+        index = self.inputs[1]
+        need_x, _, need_src = self.needs_input_grad
+        gx = ScatterValue(self.dim, 0)(gy, index) if need_x else None
+        gsrc = _pad_to(Gather(self.dim)(gy, index), self.src_shape) if need_src else None
+        return gx, None, gsrc
+
+
+class ScatterValue(Function):
+    """A copy of ``x`` with the number ``value`` written at ``index`` along ``dim``; the
+    overwritten places get gradient 0 (which is this op again, writing 0)."""
+
+    uses_inputs = (1,)  # the index
+
+    def __init__(self, dim, value):
+        self.dim, self.value = dim, value
+
+    def forward(self, x, index):
+        out = x.copy()
+        out[_grid(index, self.dim)] = self.value
+        return out
+
+    def backward(self, gy):
+        return ScatterValue(self.dim, 0)(gy, self.inputs[1]), None
 
 
 def scatter(input, dim: int, index, src=None, *, value=None):
@@ -244,17 +222,39 @@ def scatter(input, dim: int, index, src=None, *, value=None):
     return _back_to_0d(ScatterValue(d, src)(x, index), input)
 
 
-def scatter_add(input, dim: int, index, src):
-    """``input`` plus ``src`` added at ``index`` along ``dim``: ``out[i][index[i][j]] += src[i][j]``
-    (dim=1), adding every value whose index repeats."""
-    if not isinstance(src, Tensor):
-        raise TypeError(f"scatter_add: src must be a tensor, got {type(src).__name__}")
-    if src.dtype != input.dtype:
-        raise RuntimeError(
-            f"scatter_add: expected src to have the input's dtype {input.dtype.name}, got {src.dtype.name}"
-        )
-    x, d, index, src = _prepared(input, dim, index, "scatter_add", src)
-    return _back_to_0d(x + ScatterAdd(d, x.shape)(src, index), input)
+class IndexSelect(Function):
+    """The slices of ``x`` along ``dim`` at the positions listed in a 1-D ``index``."""
+
+    uses_inputs = (1,)  # the index
+
+    def __init__(self, dim):
+        self.dim = dim
+
+    def forward(self, x, index):
+        self.in_shape = x.shape
+        return array_module(x).take(x, index, axis=self.dim)
+
+    def backward(self, gy):
+        return IndexAdd(self.dim, self.in_shape)(gy, self.inputs[1]), None
+
+
+class IndexAdd(Function):
+    """Add the slices of ``src`` into zeros of ``shape`` at the positions ``index`` along ``dim``
+    (a slice listed twice is added twice): index_select's backward."""
+
+    uses_inputs = (1,)  # the index
+
+    def __init__(self, dim, shape):
+        self.dim, self.shape = dim, shape
+
+    def forward(self, src, index):
+        xp = array_module(src)
+        out = xp.zeros(self.shape, dtype=src.dtype)
+        xp.add.at(out, (slice(None),) * self.dim + (index,), src)
+        return out
+
+    def backward(self, gout):
+        return IndexSelect(self.dim)(gout, self.inputs[1]), None
 
 
 def index_select(input, dim: int, index):
