@@ -97,7 +97,7 @@ def _promote_pair(a: dtype, b: dtype) -> dtype:
 
 def result_type(*operands) -> dtype:
     """The dtype PyTorch gives an operation on these tensors and Python scalars."""
-    from glassgrad._tensor import Tensor
+    from glassgrad._tensor import Tensor  # here, not at the top: _tensor imports _dtype first
 
     dim_result = zero_dim_result = scalar_category = None
     for x in operands:

@@ -69,7 +69,7 @@ def hessian_of(loss_fn: Callable[[], gg.Tensor], params: Sequence[gg.Tensor]) ->
 
 def hvp_operator(loss_fn: Callable[[], gg.Tensor], params: Sequence[gg.Tensor]):
     """A scipy ``LinearOperator`` v -> H v (two backward passes per product, H never formed)."""
-    from scipy.sparse.linalg import LinearOperator
+    from scipy.sparse.linalg import LinearOperator  # imported here: scipy is slow to import
 
     loss = loss_fn()
     g = _flat_grad(loss, params, create_graph=True)
@@ -123,7 +123,7 @@ def critical_point_of(
         gnorm = float(np.linalg.norm(g))
         return CriticalPointReport(loss, gnorm, eigenvalues, ratio, classify(gnorm, eigenvalues, grad_tol, eig_tol),
                                    "exact", n, hess, eigenvectors)
-    from scipy.sparse.linalg import eigsh
+    from scipy.sparse.linalg import eigsh  # imported here: scipy is slow to import
 
     op, loss, g = hvp_operator(loss_fn, params)
     k = min(k, n - 1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from glassgrad.autograd import functional
+from glassgrad.autograd.engine import run_backward
 from glassgrad.autograd.function import Function
 from glassgrad.autograd.grad_mode import (
     detect_anomaly,
@@ -45,9 +46,8 @@ def grad(
     """The gradients of ``outputs`` (weighted by ``grad_outputs``) with respect to ``inputs``,
     returned as a tuple; no ``.grad`` is changed. With ``create_graph=True`` the results are part
     of a graph themselves and can be differentiated again (Hessians, gradient penalties)."""
+    # here, not at the top: _tensor imports autograd before it defines its functions
     from glassgrad._tensor import _initial_gradient
-    from glassgrad.autograd.engine import run_backward
-
     outputs, inputs = _as_list(outputs), _as_list(inputs)
     grad_outputs = _as_list(grad_outputs) or [None] * len(outputs)
     if len(grad_outputs) != len(outputs):
@@ -70,9 +70,8 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None, creat
              inputs=None) -> None:
     """Accumulate gradients of several outputs in one pass: into the ``.grad`` of every leaf that
     requires grad, or only of ``inputs`` (leaves or not) when it is given."""
+    # here, not at the top: _tensor imports autograd before it defines its functions
     from glassgrad._tensor import _initial_gradient
-    from glassgrad.autograd.engine import run_backward
-
     tensors = _as_list(tensors)
     grad_tensors = _as_list(grad_tensors) or [None] * len(tensors)
     if len(grad_tensors) != len(tensors):

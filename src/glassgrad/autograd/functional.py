@@ -11,6 +11,8 @@ from glassgrad.autograd.grad_mode import enable_grad
 
 
 def _prepare(inputs):
+    # here, not at the top: _tensor imports autograd before it defines Tensor, so autograd
+    # cannot import tensors, tensor functions or autograd.grad while it is being imported
     from glassgrad._tensor import Tensor
 
     single = isinstance(inputs, Tensor)
@@ -19,6 +21,7 @@ def _prepare(inputs):
 
 
 def _grads_or_zeros(outputs, xs, grad_outputs, create_graph):
+    # here, not at the top: a cycle through _tensor (see _prepare)
     from glassgrad._creation import zeros_like
     from glassgrad.autograd import grad
 
@@ -31,6 +34,7 @@ def _grads_or_zeros(outputs, xs, grad_outputs, create_graph):
 def jacobian(func, inputs, create_graph: bool = False):
     """d func(inputs) / d inputs, of shape ``output.shape + input.shape`` (a tuple of those for
     several inputs). One backward pass per output element."""
+    # here, not at the top: a cycle through _tensor (see _prepare)
     from glassgrad._creation import zeros_like
     from glassgrad._tensor import Tensor
     from glassgrad.functions.array import reshape, stack
@@ -59,6 +63,7 @@ def jacobian(func, inputs, create_graph: bool = False):
 def hessian(func, inputs, create_graph: bool = False):
     """Second derivatives of a scalar ``func``: the Jacobian of its gradient. For one input of
     shape S the result has shape S + S; for several inputs, a tuple of tuples of blocks."""
+    # here, not at the top: a cycle through _tensor (see _prepare)
     from glassgrad._tensor import Tensor
 
     xs, single = _prepare(inputs)
@@ -91,6 +96,7 @@ def vjp(func, inputs, v=None, create_graph: bool = False):
 def hvp(func, inputs, v, create_graph: bool = False):
     """(func(inputs), hess v) for scalar ``func``, by double backprop: hess v = d(g . v)/dx. Costs two
     backward passes and never forms hess, so it scales to millions of parameters."""
+    # here, not at the top: a cycle through _tensor (see _prepare)
     from glassgrad._tensor import Tensor
 
     xs, single = _prepare(inputs)

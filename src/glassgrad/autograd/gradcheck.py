@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from glassgrad.autograd.grad_mode import enable_grad, no_grad
+
 
 class GradcheckError(RuntimeError):
     """Raised when an analytical gradient disagrees with finite differences."""
 
 
 def _flat_outputs(out):
+    # here, not at the top: _tensor imports autograd before it defines Tensor, so autograd
+    # cannot import tensors, tensor functions or autograd.grad while it is being imported
     from glassgrad._tensor import Tensor
 
     return (out,) if isinstance(out, Tensor) else tuple(o for o in out if o is not None)
@@ -22,8 +26,6 @@ def _flat_outputs(out):
 
 def _numerical_jacobians(func, inputs, eps):
     """J[k][i] = d outputs[k] / d inputs[i], each as (out_numel, in_numel) arrays."""
-    from glassgrad.autograd.grad_mode import no_grad
-
     with no_grad():
         base = _flat_outputs(func(*inputs))
     jac = [[np.zeros((o.numel(), x.numel())) for x in inputs] for o in base]
@@ -48,10 +50,9 @@ def _numerical_jacobians(func, inputs, eps):
 
 
 def _analytical_jacobians(func, inputs):
+    # here, not at the top: a cycle through _tensor (see _flat_outputs)
     from glassgrad._creation import zeros_like
     from glassgrad.autograd import grad
-    from glassgrad.autograd.grad_mode import enable_grad
-
     with enable_grad():
         outs = _flat_outputs(func(*inputs))
     diff = [x for x in inputs if x.requires_grad]
@@ -80,6 +81,7 @@ def gradcheck(func, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float =
     or raises :class:`GradcheckError` (or returns False with ``raise_exception=False``) naming the
     output, the input and the largest difference.
     """
+    # here, not at the top: a cycle through _tensor (see _flat_outputs)
     from glassgrad._tensor import Tensor
 
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
@@ -108,10 +110,9 @@ def gradgradcheck(func, inputs, grad_outputs=None, eps: float = 1e-6, atol: floa
     """Check second-order gradients: gradcheck of x -> d(func(x) . v)/dx (with ``v`` random
     float64 tensors unless ``grad_outputs`` is given), whose own backward is the double
     backward of ``func``'s ops."""
+    # here, not at the top: a cycle through _tensor (see _flat_outputs)
     from glassgrad._tensor import Tensor
     from glassgrad.autograd import grad
-    from glassgrad.autograd.grad_mode import enable_grad, no_grad
-
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     with no_grad():
         outs = _flat_outputs(func(*inputs))

@@ -2,6 +2,9 @@
 
 Their backwards are each other: the gradient of ``broadcast_to`` is ``sum_to`` and back, of
 ``reshape`` a reshape, of an index a scatter into zeros whose own gradient is the index again.
+
+This is the base of the op modules: math imports it, and reduction imports both, so their
+imports form no cycle (the one exception, masked_fill's ``where``, is imported where it is used).
 """
 
 from __future__ import annotations
@@ -9,14 +12,24 @@ from __future__ import annotations
 import builtins
 
 from glassgrad._backend import array_module, is_array
+from glassgrad._dtype import from_numpy_dtype
+
+# Tensor is defined before _tensor imports the op modules (see functions/_operands.py)
+from glassgrad._tensor import Tensor
 from glassgrad.autograd.function import Function
-from glassgrad.functions._operands import constant
+from glassgrad.functions._operands import constant, promote
 
 
 def _normalize_dim(dim: int, ndim: int, op: str) -> int:
     if not -ndim <= dim < builtins.max(ndim, 1):
         raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {ndim} dimensions")
     return dim % builtins.max(ndim, 1)
+
+
+def _shape_arg(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
 
 
 class Reshape(Function):
@@ -40,6 +53,45 @@ class Reshape(Function):
         return reshape(gy, self.in_shape)
 
 
+def reshape(x, *shape):
+    shape = _shape_arg(shape)
+    if x.shape == shape:
+        return x
+    return Reshape(shape)(x)
+
+
+def flatten(x, start_dim: int = 0, end_dim: int = -1):
+    if x.ndim == 0:
+        return reshape(x, 1)
+    s = _normalize_dim(start_dim, x.ndim, "flatten")
+    e = _normalize_dim(end_dim, x.ndim, "flatten")
+    shape = x.shape
+    n = 1
+    for d in shape[s : e + 1]:
+        n *= d
+    return reshape(x, shape[:s] + (n,) + shape[e + 1 :])
+
+
+def unflatten(x, dim: int, sizes):
+    d = _normalize_dim(dim, x.ndim, "unflatten")
+    return reshape(x, x.shape[:d] + tuple(sizes) + x.shape[d + 1 :])
+
+
+def squeeze(x, dim=None):
+    if dim is None:
+        shape = tuple(s for s in x.shape if s != 1)
+    else:
+        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+        dims = {_normalize_dim(d, x.ndim, "squeeze") for d in dims}
+        shape = tuple(s for i, s in enumerate(x.shape) if not (i in dims and s == 1))
+    return reshape(x, shape)
+
+
+def unsqueeze(x, dim: int):
+    d = _normalize_dim(dim, x.ndim + 1, "unsqueeze")
+    return reshape(x, x.shape[:d] + (1,) + x.shape[d:])
+
+
 class Permute(Function):
     uses_inputs = False
     output_is_view = True
@@ -55,6 +107,26 @@ class Permute(Function):
         for i, d in enumerate(self.dims):
             inverse[d] = i
         return Permute(tuple(inverse))(gy)
+
+
+def permute(x, *dims):
+    dims = _shape_arg(dims)
+    if len(dims) != x.ndim:
+        raise RuntimeError(f"permute: got {len(dims)} dims for a tensor with {x.ndim} dimensions")
+    dims = tuple(_normalize_dim(d, x.ndim, "permute") for d in dims)
+    if sorted(dims) != list(range(x.ndim)):
+        raise RuntimeError(f"permute: dims {dims} are not a permutation of 0..{x.ndim - 1}")
+    return Permute(dims)(x)
+
+
+def transpose(x, dim0: int, dim1: int):
+    if x.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
+        return x
+    d0 = _normalize_dim(dim0, x.ndim, "transpose")
+    d1 = _normalize_dim(dim1, x.ndim, "transpose")
+    dims = list(range(x.ndim))
+    dims[d0], dims[d1] = dims[d1], dims[d0]
+    return Permute(tuple(dims))(x)
 
 
 class BroadcastTo(Function):
@@ -76,6 +148,25 @@ class BroadcastTo(Function):
 
     def backward(self, gy):
         return sum_to(gy, self.in_shape)
+
+
+def broadcast_to(x, shape):
+    if x.shape == tuple(shape):
+        return x
+    return BroadcastTo(shape)(x)
+
+
+def expand(x, *sizes):
+    """Broadcast ``x`` to ``sizes`` without copying; -1 keeps a dimension's size."""
+    sizes = _shape_arg(sizes)
+    lead = len(sizes) - x.ndim
+    if lead < 0:
+        raise RuntimeError(
+            f"expand: the number of sizes ({len(sizes)}) must be at least the number of "
+            f"dimensions of the tensor ({x.ndim})"
+        )
+    shape = tuple(x.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
+    return broadcast_to(x, shape)
 
 
 class SumTo(Function):
@@ -107,19 +198,11 @@ def sum_to(x, shape):
     return SumTo(shape)(x)
 
 
-def broadcast_to(x, shape):
-    if x.shape == tuple(shape):
-        return x
-    return BroadcastTo(shape)(x)
-
-
 def _has_advanced(key) -> bool:
     return any(is_array(k) or isinstance(k, list) for k in key)
 
 
 def _normalize_key(key):
-    from glassgrad._tensor import Tensor
-
     if not isinstance(key, tuple):
         key = (key,)
     key = tuple(k._data if isinstance(k, Tensor) else k for k in key)
@@ -148,6 +231,10 @@ class GetItem(Function):
 
     def backward(self, gy):
         return GetItemGrad(self.key, self.advanced, self.in_shape)(gy)
+
+
+def getitem(x, key):
+    return GetItem(_normalize_key(key))(x)
 
 
 class GetItemGrad(Function):
@@ -196,6 +283,33 @@ class Cat(Function):
         return tuple(g if wants else None for g, wants in zip(pieces, self.needs_input_grad))
 
 
+def cat(tensors, dim: int = 0):
+    """Join tensors along an existing dimension."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("cat: expected a non-empty sequence of tensors")
+    tensors = promote(*tensors)
+    d = _normalize_dim(dim, tensors[0].ndim, "cat")
+    for t in tensors:
+        if t.ndim != tensors[0].ndim:
+            shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
+            raise RuntimeError(f"cat: tensors must have the same number of dimensions; got {shapes}")
+    return Cat(d)(*tensors)
+
+
+def stack(tensors, dim: int = 0):
+    """Join tensors of the same shape along a new dimension."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack: expected a non-empty sequence of tensors")
+    shapes = {t.shape for t in tensors}
+    if len(shapes) != 1:
+        listed = ", ".join(str(tuple(t.shape)) for t in tensors)
+        raise RuntimeError(f"stack: all tensors must have the same shape; got {listed}")
+    d = _normalize_dim(dim, tensors[0].ndim + 1, "stack")
+    return cat([unsqueeze(t, d) for t in tensors], d)
+
+
 class Split(Function):
     """Cut ``x`` along ``dim`` into consecutive pieces of the given ``sizes``, all views of ``x``
     (with ``squeeze``, pieces of size 1 without that dim: unbind). One op with one output per
@@ -231,162 +345,6 @@ class Split(Function):
                 g = constant(self.xp.zeros(shape, dtype=self.dtype))
             parts.append(g)
         return Cat(self.dim, self.squeeze)(*parts)
-
-
-class Cast(Function):
-    uses_inputs = False
-
-    def __init__(self, dtype):
-        self.dtype = dtype
-
-    def forward(self, x):
-        self.in_dtype = x.dtype
-        return x.astype(self.dtype.numpy)
-
-    def backward(self, gy):
-        from glassgrad._dtype import from_numpy_dtype
-
-        return gy.to(from_numpy_dtype(self.in_dtype))
-
-
-class Clone(Function):
-    uses_inputs = False
-
-    def forward(self, x):
-        return x.copy()
-
-    def backward(self, gy):
-        return gy
-
-
-class Pad(Function):
-    """Constant padding; ``widths`` is NumPy's list of (before, after) pairs, one per dim."""
-
-    uses_inputs = False
-
-    def __init__(self, widths, value):
-        self.widths, self.value = widths, value
-
-    def forward(self, x):
-        return array_module(x).pad(x, self.widths, mode="constant", constant_values=self.value)
-
-    def backward(self, gy):
-        key = tuple(slice(b, gy.shape[d] - a) for d, (b, a) in enumerate(self.widths))
-        return gy[key]
-
-
-# -- public functions -----------------------------------------------------------------------
-
-
-def _shape_arg(shape):
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        return tuple(shape[0])
-    return tuple(shape)
-
-
-def reshape(x, *shape):
-    shape = _shape_arg(shape)
-    if x.shape == shape:
-        return x
-    return Reshape(shape)(x)
-
-
-def flatten(x, start_dim: int = 0, end_dim: int = -1):
-    if x.ndim == 0:
-        return reshape(x, 1)
-    s = _normalize_dim(start_dim, x.ndim, "flatten")
-    e = _normalize_dim(end_dim, x.ndim, "flatten")
-    shape = x.shape
-    n = 1
-    for d in shape[s : e + 1]:
-        n *= d
-    return reshape(x, shape[:s] + (n,) + shape[e + 1 :])
-
-
-def unflatten(x, dim: int, sizes):
-    d = _normalize_dim(dim, x.ndim, "unflatten")
-    return reshape(x, x.shape[:d] + tuple(sizes) + x.shape[d + 1 :])
-
-
-def permute(x, *dims):
-    dims = _shape_arg(dims)
-    if len(dims) != x.ndim:
-        raise RuntimeError(f"permute: got {len(dims)} dims for a tensor with {x.ndim} dimensions")
-    dims = tuple(_normalize_dim(d, x.ndim, "permute") for d in dims)
-    if sorted(dims) != list(range(x.ndim)):
-        raise RuntimeError(f"permute: dims {dims} are not a permutation of 0..{x.ndim - 1}")
-    return Permute(dims)(x)
-
-
-def transpose(x, dim0: int, dim1: int):
-    if x.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
-        return x
-    d0 = _normalize_dim(dim0, x.ndim, "transpose")
-    d1 = _normalize_dim(dim1, x.ndim, "transpose")
-    dims = list(range(x.ndim))
-    dims[d0], dims[d1] = dims[d1], dims[d0]
-    return Permute(tuple(dims))(x)
-
-
-def squeeze(x, dim=None):
-    if dim is None:
-        shape = tuple(s for s in x.shape if s != 1)
-    else:
-        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-        dims = {_normalize_dim(d, x.ndim, "squeeze") for d in dims}
-        shape = tuple(s for i, s in enumerate(x.shape) if not (i in dims and s == 1))
-    return reshape(x, shape)
-
-
-def unsqueeze(x, dim: int):
-    d = _normalize_dim(dim, x.ndim + 1, "unsqueeze")
-    return reshape(x, x.shape[:d] + (1,) + x.shape[d:])
-
-
-def expand(x, *sizes):
-    """Broadcast ``x`` to ``sizes`` without copying; -1 keeps a dimension's size."""
-    sizes = _shape_arg(sizes)
-    lead = len(sizes) - x.ndim
-    if lead < 0:
-        raise RuntimeError(
-            f"expand: the number of sizes ({len(sizes)}) must be at least the number of "
-            f"dimensions of the tensor ({x.ndim})"
-        )
-    shape = tuple(x.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
-    return broadcast_to(x, shape)
-
-
-def getitem(x, key):
-    return GetItem(_normalize_key(key))(x)
-
-
-def cat(tensors, dim: int = 0):
-    """Join tensors along an existing dimension."""
-    from glassgrad.functions._operands import promote
-
-    tensors = list(tensors)
-    if not tensors:
-        raise ValueError("cat: expected a non-empty sequence of tensors")
-    tensors = promote(*tensors)
-    d = _normalize_dim(dim, tensors[0].ndim, "cat")
-    for t in tensors:
-        if t.ndim != tensors[0].ndim:
-            shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
-            raise RuntimeError(f"cat: tensors must have the same number of dimensions; got {shapes}")
-    return Cat(d)(*tensors)
-
-
-def stack(tensors, dim: int = 0):
-    """Join tensors of the same shape along a new dimension."""
-    tensors = list(tensors)
-    if not tensors:
-        raise ValueError("stack: expected a non-empty sequence of tensors")
-    shapes = {t.shape for t in tensors}
-    if len(shapes) != 1:
-        listed = ", ".join(str(tuple(t.shape)) for t in tensors)
-        raise RuntimeError(f"stack: all tensors must have the same shape; got {listed}")
-    d = _normalize_dim(dim, tensors[0].ndim + 1, "stack")
-    return cat([unsqueeze(t, d) for t in tensors], d)
 
 
 class Unbind(Split):
@@ -445,6 +403,30 @@ def unbind(x, dim: int = 0) -> tuple:
     return Unbind(x.shape[d], d)(x)
 
 
+class Cast(Function):
+    uses_inputs = False
+
+    def __init__(self, dtype):
+        self.dtype = dtype
+
+    def forward(self, x):
+        self.in_dtype = x.dtype
+        return x.astype(self.dtype.numpy)
+
+    def backward(self, gy):
+        return gy.to(from_numpy_dtype(self.in_dtype))
+
+
+class Clone(Function):
+    uses_inputs = False
+
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, gy):
+        return gy
+
+
 def masked_fill(x, mask, value):
     """``x`` with ``value`` where ``mask`` is true; no gradient flows to the filled places.
 
@@ -452,7 +434,7 @@ def masked_fill(x, mask, value):
     result has their common shape and ``x``'s dtype, and ``x``'s gradient is summed back to its
     shape. ``value`` is a number or a 0-dim tensor (which then gets the gradient of the filled
     places)."""
-    from glassgrad._tensor import Tensor
+    # here, not at the top: math imports array (sum_to), so array is imported first
     from glassgrad.functions.math import where
 
     if mask.dtype.name != "bool":
@@ -479,6 +461,22 @@ def masked_fill(x, mask, value):
     return where(mask, fill, x)
 
 
+class Pad(Function):
+    """Constant padding; ``widths`` is NumPy's list of (before, after) pairs, one per dim."""
+
+    uses_inputs = False
+
+    def __init__(self, widths, value):
+        self.widths, self.value = widths, value
+
+    def forward(self, x):
+        return array_module(x).pad(x, self.widths, mode="constant", constant_values=self.value)
+
+    def backward(self, gy):
+        key = tuple(slice(b, gy.shape[d] - a) for d, (b, a) in enumerate(self.widths))
+        return gy[key]
+
+
 def pad(x, pad, mode: str = "constant", value: float = 0.0):
     """Pad the last ``len(pad) // 2`` dims; ``pad`` lists (left, right) of the last dim first, then
     of the one before, as ``torch.nn.functional.pad``. Only constant mode is implemented."""
@@ -498,8 +496,6 @@ def pad(x, pad, mode: str = "constant", value: float = 0.0):
 
 def one_hot(x, num_classes: int = -1):
     """Class indices to one-hot rows (int64, no gradient)."""
-    from glassgrad._tensor import Tensor
-
     if x.dtype.name not in ("int64", "int32", "uint8"):
         raise RuntimeError(f"one_hot: expected an integer tensor of class indices, got {x.dtype}")
     a = x._data
@@ -525,6 +521,15 @@ def _wrap_dim(dim: int, ndim: int, op: str) -> int:
     return dim % bound
 
 
+def _dim_list(dims, ndim: int, op: str) -> tuple:
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    out = tuple(_wrap_dim(d, ndim, op) for d in dims)
+    for d in out:
+        if out.count(d) > 1:
+            raise RuntimeError(f"{op}: dim {d} appears multiple times in the list of dims {dims}")
+    return out
+
+
 class Flip(Function):
     """Reverse the order of elements along ``dims``; its own backward (flipping twice is the
     identity)."""
@@ -542,6 +547,14 @@ class Flip(Function):
         return Flip(self.dims)(gy)
 
 
+def flip(x, *dims):
+    """``x`` with the order of elements reversed along each of ``dims`` (a copy)."""
+    dims = _dim_list(_shape_arg(dims), x.ndim, "flip")
+    if x.ndim == 0 or not dims:
+        return Clone()(x)
+    return Flip(dims)(x)
+
+
 class Roll(Function):
     """Shift elements cyclically by ``shifts`` along ``dims`` (of the flattened tensor when
     ``dims`` is None); the backward rolls back by ``-shifts``."""
@@ -557,54 +570,6 @@ class Roll(Function):
     def backward(self, gy):
         back = -self.shifts if isinstance(self.shifts, int) else tuple(-s for s in self.shifts)
         return Roll(back, self.dims)(gy)
-
-
-class Tril(Function):
-    """The lower triangle of the last two dims (on and below diagonal ``k``), zeros elsewhere.
-    The gradient keeps the same triangle, so the backward is this op again."""
-
-    uses_inputs = False
-
-    def __init__(self, k):
-        self.k = k
-
-    def forward(self, x):
-        return array_module(x).tril(x, self.k)
-
-    def backward(self, gy):
-        return Tril(self.k)(gy)
-
-
-class Triu(Function):
-    """The upper triangle of the last two dims (on and above diagonal ``k``), zeros elsewhere."""
-
-    uses_inputs = False
-
-    def __init__(self, k):
-        self.k = k
-
-    def forward(self, x):
-        return array_module(x).triu(x, self.k)
-
-    def backward(self, gy):
-        return Triu(self.k)(gy)
-
-
-def _dim_list(dims, ndim: int, op: str) -> tuple:
-    dims = (dims,) if isinstance(dims, int) else tuple(dims)
-    out = tuple(_wrap_dim(d, ndim, op) for d in dims)
-    for d in out:
-        if out.count(d) > 1:
-            raise RuntimeError(f"{op}: dim {d} appears multiple times in the list of dims {dims}")
-    return out
-
-
-def flip(x, *dims):
-    """``x`` with the order of elements reversed along each of ``dims`` (a copy)."""
-    dims = _dim_list(_shape_arg(dims), x.ndim, "flip")
-    if x.ndim == 0 or not dims:
-        return Clone()(x)
-    return Flip(dims)(x)
 
 
 def roll(x, shifts, dims=None):
@@ -633,10 +598,41 @@ def _triangle(op_cls, name, x, diagonal):
     return op_cls(int(diagonal))(x)
 
 
+class Tril(Function):
+    """The lower triangle of the last two dims (on and below diagonal ``k``), zeros elsewhere.
+    The gradient keeps the same triangle, so the backward is this op again."""
+
+    uses_inputs = False
+
+    def __init__(self, k):
+        self.k = k
+
+    def forward(self, x):
+        return array_module(x).tril(x, self.k)
+
+    def backward(self, gy):
+        return Tril(self.k)(gy)
+
+
 def tril(x, diagonal: int = 0):
     """Zero all but the lower triangle of the last two dims: element (i, j) is kept where
     j - i <= diagonal (0: the main diagonal, positive: above it, negative: below)."""
     return _triangle(Tril, "tril", x, diagonal)
+
+
+class Triu(Function):
+    """The upper triangle of the last two dims (on and above diagonal ``k``), zeros elsewhere."""
+
+    uses_inputs = False
+
+    def __init__(self, k):
+        self.k = k
+
+    def forward(self, x):
+        return array_module(x).triu(x, self.k)
+
+    def backward(self, gy):
+        return Triu(self.k)(gy)
 
 
 def triu(x, diagonal: int = 0):
@@ -665,5 +661,6 @@ def diag(x, diagonal: int = 0):
     raise RuntimeError(f"diag: expected a 1-D or 2-D tensor, got {x.ndim}-D of shape {tuple(x.shape)}")
 
 
-# gather moved to indexing.py with the other index ops; imported here for old imports' sake
+# gather moved to indexing.py with the other index ops; re-exported here for old imports' sake.
+# At the end, not the top: indexing imports array (Pad, reshape), which must be defined by then.
 from glassgrad.functions.indexing import Gather, ScatterAdd, gather  # noqa: E402, F401

@@ -8,7 +8,10 @@ import math
 import numpy as np
 
 from glassgrad._backend import array_module, special_module
-from glassgrad._dtype import bool_, result_type
+from glassgrad._dtype import bool_, get_default_dtype, result_type
+
+# Tensor is defined before _tensor imports the op modules (see functions/_operands.py)
+from glassgrad._tensor import Tensor
 from glassgrad.autograd.function import Function
 from glassgrad.functions._operands import constant, operand, promote
 from glassgrad.functions.array import sum_to
@@ -29,6 +32,21 @@ class _Broadcasting(Function):
             ) from None
 
 
+def _check_fits(number, d, what: str) -> None:
+    """Refuse a Python number that an integer dtype cannot hold (300 as uint8), as PyTorch does,
+    instead of NumPy's OverflowError."""
+    info = np.iinfo(d.numpy) if d.numpy.kind in "iu" else None
+    if info is not None and not info.min <= number <= info.max:
+        raise RuntimeError(f"{what} {number} cannot be converted to {d.name} without overflow")
+
+
+def _floating(a):
+    """Integer inputs of exp/log/... compute in the default float dtype, as in PyTorch."""
+    if a.dtype.is_floating_point:
+        return a
+    return a.to(get_default_dtype())
+
+
 class Add(_Broadcasting):
     uses_inputs = False
 
@@ -39,6 +57,13 @@ class Add(_Broadcasting):
     def backward(self, gy):
         sa, sb = self.shapes
         return sum_to(gy, sa), sum_to(gy, sb)
+
+
+def add(a, b, alpha=1):
+    a, b = promote(a, b)
+    if alpha != 1:
+        b = mul(b, alpha)
+    return Add()(a, b)
 
 
 class Sub(_Broadcasting):
@@ -54,6 +79,20 @@ class Sub(_Broadcasting):
         return sum_to(gy, sa), gb
 
 
+def sub(a, b, alpha=1):
+    a, b = operand(a), operand(b)
+    for x in (a, b):
+        if isinstance(x, bool) or getattr(x, "dtype", None) is bool_:
+            raise RuntimeError(
+                "sub: subtraction with a bool operand is not supported (as in PyTorch); to invert "
+                "a mask use ~mask or mask.logical_not()"
+            )
+    a, b = promote(a, b)
+    if alpha != 1:
+        b = mul(b, alpha)
+    return Sub()(a, b)
+
+
 class Mul(_Broadcasting):
     def forward(self, a, b):
         return a * b
@@ -64,6 +103,10 @@ class Mul(_Broadcasting):
         ga = sum_to(gy * b, a.shape) if need_a else None
         gb = sum_to(gy * a, b.shape) if need_b else None
         return ga, gb
+
+
+def mul(a, b):
+    return Mul()(*promote(a, b))
 
 
 class Div(_Broadcasting):
@@ -78,6 +121,14 @@ class Div(_Broadcasting):
         return sum_to(ga, a.shape), gb
 
 
+def div(a, b):
+    """True division; integer inputs give the default float dtype, as in PyTorch."""
+    a, b = promote(a, b)
+    if not a.dtype.is_floating_point:
+        a, b = a.to(get_default_dtype()), b.to(get_default_dtype())
+    return Div()(a, b)
+
+
 class Neg(Function):
     uses_inputs = False
 
@@ -86,6 +137,10 @@ class Neg(Function):
 
     def backward(self, gy):
         return -gy
+
+
+def neg(a):
+    return Neg()(a)
 
 
 class Pow(_Broadcasting):
@@ -154,6 +209,32 @@ def _integer_power(a, b):
     return xp.where(negative, at_negative, out).astype(out.dtype, copy=False)
 
 
+def pow(a, b):  # noqa: A001 - PyTorch's name
+    """``a ** b``, elementwise. With a number as the exponent the result keeps the tensor's dtype
+    where the number's kind allows (an int tensor ** 2 is int, a bool tensor ** True is bool,
+    any tensor ** 0.5 is floating); integers to negative integer powers are refused, as in
+    PyTorch, while a negative integer *tensor* exponent follows PyTorch's integer rule."""
+    a, b = operand(a), operand(b)
+    if isinstance(a, Tensor) and not isinstance(b, Tensor):
+        d = a.dtype if a._data.dtype.kind == "f" else result_type(a, b)
+        if not d.is_floating_point:
+            if b < 0:
+                raise RuntimeError(
+                    f"pow: integers to negative integer powers are not allowed (a {a.dtype.name} "
+                    f"tensor to the power {b}); convert the tensor with .float() first"
+                )
+            _check_fits(b, d, "pow: the exponent")
+        a2, _ = promote(a, b)
+        return PowScalar(b)(a2)
+    a, b = promote(a, b)
+    if a.dtype is bool_:
+        raise NotImplementedError(
+            "pow: not implemented for two bool operands (as in PyTorch); convert one with .int() or "
+            ".float()"
+        )
+    return Pow()(a, b)
+
+
 class Exp(Function):
     uses_inputs = False
     uses_output = True
@@ -165,6 +246,10 @@ class Exp(Function):
         return gy * self.saved_output
 
 
+def exp(a):
+    return Exp()(_floating(a))
+
+
 class Log(Function):
     def forward(self, a):
         xp = array_module(a)
@@ -173,6 +258,10 @@ class Log(Function):
 
     def backward(self, gy):
         return gy / self.inputs[0]
+
+
+def log(a):
+    return Log()(_floating(a))
 
 
 class Sqrt(Function):
@@ -188,6 +277,10 @@ class Sqrt(Function):
         return gy / (self.saved_output * 2.0)
 
 
+def sqrt(a):
+    return Sqrt()(_floating(a))
+
+
 class Abs(Function):
     """|a|; the gradient at 0 is 0, as in PyTorch (sign(0) = 0)."""
 
@@ -199,6 +292,10 @@ class Abs(Function):
         return gy * constant(array_module(a._data).sign(a._data))
 
 
+def abs(a):  # noqa: A001
+    return Abs()(a)
+
+
 class Sin(Function):
     def forward(self, a):
         return array_module(a).sin(a)
@@ -207,12 +304,20 @@ class Sin(Function):
         return gy * cos(self.inputs[0])
 
 
+def sin(a):
+    return Sin()(_floating(a))
+
+
 class Cos(Function):
     def forward(self, a):
         return array_module(a).cos(a)
 
     def backward(self, gy):
         return -gy * sin(self.inputs[0])
+
+
+def cos(a):
+    return Cos()(_floating(a))
 
 
 class Erf(Function):
@@ -224,6 +329,10 @@ class Erf(Function):
     def backward(self, gy):
         a = self.inputs[0]
         return gy * exp(-(a * a)) * (2.0 / math.sqrt(math.pi))
+
+
+def erf(a):
+    return Erf()(_floating(a))
 
 
 class Clamp(Function):
@@ -243,6 +352,31 @@ class Clamp(Function):
         if self.hi is not None:
             inside = inside & (a <= self.hi)
         return gy * constant(inside)
+
+
+def clamp(a, min=None, max=None):  # noqa: A002
+    """Clip ``a`` to [min, max]; either bound may be None, or a tensor."""
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    # a NumPy scalar bound acts as the Python number it holds (it must not make float32 float64)
+    min = None if min is None else operand(min)  # noqa: A001
+    max = None if max is None else operand(max)  # noqa: A001
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        # where the input equals a bound it keeps the whole gradient, as in PyTorch (maximum
+        # and minimum would split it); if min > max the result is max
+        out = a
+        if min is not None:
+            out = where(out < min, min, out)
+        if max is not None:
+            out = where(out > max, max, out)
+        return out
+    d = result_type(a, *(bound for bound in (min, max) if bound is not None))
+    for bound in (min, max):
+        if bound is not None and not d.is_floating_point:
+            _check_fits(bound, d, "clamp: the bound")
+    if d.numpy != a._data.dtype:  # an integer tensor with a float bound is clamped as float
+        a = a.to(d)
+    return Clamp(min, max)(a)
 
 
 class _Extremum(_Broadcasting):
@@ -271,6 +405,10 @@ class Maximum(_Extremum):
         return a > b
 
 
+def maximum(a, b):
+    return Maximum()(*promote(a, b))
+
+
 class Minimum(_Extremum):
     def forward(self, a, b):
         return array_module(a).minimum(a, b)
@@ -278,6 +416,10 @@ class Minimum(_Extremum):
     @staticmethod
     def _wins(a, b):
         return a < b
+
+
+def minimum(a, b):
+    return Minimum()(*promote(a, b))
 
 
 class Where(_Broadcasting):
@@ -296,165 +438,13 @@ class Where(_Broadcasting):
         return None, ga, gb
 
 
-# -- public functions -----------------------------------------------------------------------
-
-
-def add(a, b, alpha=1):
-    a, b = promote(a, b)
-    if alpha != 1:
-        b = mul(b, alpha)
-    return Add()(a, b)
-
-
-def sub(a, b, alpha=1):
-    a, b = operand(a), operand(b)
-    for x in (a, b):
-        if isinstance(x, bool) or getattr(x, "dtype", None) is bool_:
-            raise RuntimeError(
-                "sub: subtraction with a bool operand is not supported (as in PyTorch); to invert "
-                "a mask use ~mask or mask.logical_not()"
-            )
-    a, b = promote(a, b)
-    if alpha != 1:
-        b = mul(b, alpha)
-    return Sub()(a, b)
-
-
-def mul(a, b):
-    return Mul()(*promote(a, b))
-
-
-def div(a, b):
-    """True division; integer inputs give the default float dtype, as in PyTorch."""
-    a, b = promote(a, b)
-    if not a.dtype.is_floating_point:
-        from glassgrad._dtype import get_default_dtype
-
-        a, b = a.to(get_default_dtype()), b.to(get_default_dtype())
-    return Div()(a, b)
-
-
-def neg(a):
-    return Neg()(a)
-
-
-def pow(a, b):  # noqa: A001 - PyTorch's name
-    """``a ** b``, elementwise. With a number as the exponent the result keeps the tensor's dtype
-    where the number's kind allows (an int tensor ** 2 is int, a bool tensor ** True is bool,
-    any tensor ** 0.5 is floating); integers to negative integer powers are refused, as in
-    PyTorch, while a negative integer *tensor* exponent follows PyTorch's integer rule."""
-    from glassgrad._tensor import Tensor
-
-    a, b = operand(a), operand(b)
-    if isinstance(a, Tensor) and not isinstance(b, Tensor):
-        d = a.dtype if a._data.dtype.kind == "f" else result_type(a, b)
-        if not d.is_floating_point:
-            if b < 0:
-                raise RuntimeError(
-                    f"pow: integers to negative integer powers are not allowed (a {a.dtype.name} "
-                    f"tensor to the power {b}); convert the tensor with .float() first"
-                )
-            _check_fits(b, d, "pow: the exponent")
-        a2, _ = promote(a, b)
-        return PowScalar(b)(a2)
-    a, b = promote(a, b)
-    if a.dtype is bool_:
-        raise NotImplementedError(
-            "pow: not implemented for two bool operands (as in PyTorch); convert one with .int() or "
-            ".float()"
-        )
-    return Pow()(a, b)
-
-
-def exp(a):
-    return Exp()(_floating(a))
-
-
-def log(a):
-    return Log()(_floating(a))
-
-
-def sqrt(a):
-    return Sqrt()(_floating(a))
-
-
-def abs(a):  # noqa: A001
-    return Abs()(a)
-
-
-def sin(a):
-    return Sin()(_floating(a))
-
-
-def cos(a):
-    return Cos()(_floating(a))
-
-
-def erf(a):
-    return Erf()(_floating(a))
-
-
-def clamp(a, min=None, max=None):  # noqa: A002
-    """Clip ``a`` to [min, max]; either bound may be None, or a tensor."""
-    from glassgrad._tensor import Tensor
-
-    if min is None and max is None:
-        raise ValueError("clamp: at least one of min and max must be given")
-    # a NumPy scalar bound acts as the Python number it holds (it must not make float32 float64)
-    min = None if min is None else operand(min)  # noqa: A001
-    max = None if max is None else operand(max)  # noqa: A001
-    if isinstance(min, Tensor) or isinstance(max, Tensor):
-        # where the input equals a bound it keeps the whole gradient, as in PyTorch (maximum
-        # and minimum would split it); if min > max the result is max
-        out = a
-        if min is not None:
-            out = where(out < min, min, out)
-        if max is not None:
-            out = where(out > max, max, out)
-        return out
-    d = result_type(a, *(bound for bound in (min, max) if bound is not None))
-    for bound in (min, max):
-        if bound is not None and not d.is_floating_point:
-            _check_fits(bound, d, "clamp: the bound")
-    if d.numpy != a._data.dtype:  # an integer tensor with a float bound is clamped as float
-        a = a.to(d)
-    return Clamp(min, max)(a)
-
-
-def maximum(a, b):
-    return Maximum()(*promote(a, b))
-
-
-def minimum(a, b):
-    return Minimum()(*promote(a, b))
-
-
 def where(cond, a, b):
     """Elementwise ``a`` where ``cond`` is true, else ``b`` (both broadcast with ``cond``)."""
-    from glassgrad._tensor import Tensor
-
     cond = cond if isinstance(cond, Tensor) else constant(array_module().asarray(cond))
     if cond._data.dtype.kind != "b":
         raise TypeError(f"where: condition must be a bool tensor, got {cond.dtype}")
     a, b = promote(a, b)
     return Where()(cond, a, b)
-
-
-def _check_fits(number, d, what: str) -> None:
-    """Refuse a Python number that an integer dtype cannot hold (300 as uint8), as PyTorch does,
-    instead of NumPy's OverflowError."""
-    info = np.iinfo(d.numpy) if d.numpy.kind in "iu" else None
-    if info is not None and not info.min <= number <= info.max:
-        raise RuntimeError(f"{what} {number} cannot be converted to {d.name} without overflow")
-
-
-def _floating(a):
-    """Integer inputs of exp/log/... compute in the default float dtype, as in PyTorch."""
-    if a.dtype.is_floating_point:
-        return a
-    from glassgrad._dtype import get_default_dtype
-
-    return a.to(get_default_dtype())
 
 
 class Lerp(_Broadcasting):
@@ -480,8 +470,6 @@ class Lerp(_Broadcasting):
 def lerp(input, end, weight):
     """``input + weight * (end - input)``: the point a fraction ``weight`` of the way from
     ``input`` to ``end``; ``weight`` is a number or a tensor (all three broadcast together)."""
-    from glassgrad._tensor import Tensor
-
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"lerp: expected floating point tensors, got {input.dtype.name}")
     if end.dtype != input.dtype:

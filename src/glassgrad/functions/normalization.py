@@ -37,8 +37,15 @@ def _sum_of_products(a, b, axes, shape):
     return array_module(a).einsum(f"{letters},{letters}->{kept}", a, b).reshape(shape)
 
 
+def _affine_inputs(x, weight, bias):
+    """(x, [weight], [bias]) promoted to one dtype, and which of weight and bias are given."""
+    params = [p for p in (weight, bias) if p is not None]
+    inputs = promote(x, *params) if params else (x,)
+    return inputs, weight is not None, bias is not None
+
+
 class _Normalize(Function):
-    """Shared by BatchNorm and LayerNorm. Subclasses set, in ``__init__``:
+    """Shared by BatchNorm, LayerNorm and GroupNorm. Subclasses set, in ``__init__``:
 
     - ``stat_axes``: the axes a mean and variance are taken over;
     - ``param_axes``: the axes gamma and beta's gradients are summed over;
@@ -166,27 +173,6 @@ class BatchNorm(_Normalize):
         return grads
 
 
-class LayerNorm(_Normalize):
-    """Normalize each sample over its last ``len(normalized_shape)`` axes."""
-
-    def __init__(self, ndim: int, normalized_shape: tuple, eps: float, has_weight: bool, has_bias: bool):
-        super().__init__(eps, has_weight, has_bias)
-        lead = ndim - len(normalized_shape)
-        self.stat_axes = tuple(range(lead, ndim))
-        self.param_axes = tuple(range(lead))
-        self.param_view = normalized_shape  # gamma and beta broadcast from the right as they are
-
-
-# -- public functions -----------------------------------------------------------------------
-
-
-def _affine_inputs(x, weight, bias):
-    """(x, [weight], [bias]) promoted to one dtype, and which of weight and bias are given."""
-    params = [p for p in (weight, bias) if p is not None]
-    inputs = promote(x, *params) if params else (x,)
-    return inputs, weight is not None, bias is not None
-
-
 def batch_norm(
     input,
     running_mean,
@@ -248,6 +234,17 @@ def _update_running(running, batch_stat, momentum: float) -> None:
     r *= 1.0 - momentum
     r += (momentum * batch_stat).astype(r.dtype, copy=False)
     running._bump_version()
+
+
+class LayerNorm(_Normalize):
+    """Normalize each sample over its last ``len(normalized_shape)`` axes."""
+
+    def __init__(self, ndim: int, normalized_shape: tuple, eps: float, has_weight: bool, has_bias: bool):
+        super().__init__(eps, has_weight, has_bias)
+        lead = ndim - len(normalized_shape)
+        self.stat_axes = tuple(range(lead, ndim))
+        self.param_axes = tuple(range(lead))
+        self.param_view = normalized_shape  # gamma and beta broadcast from the right as they are
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):

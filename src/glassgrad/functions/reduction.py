@@ -1,4 +1,5 @@
-"""Reductions over one, several or all dimensions: sum, mean, max/min, var/std, logsumexp."""
+"""Reductions over one, several or all dimensions: sum, mean, max/min, var/std, logsumexp and the
+vector norm; then products and running totals (prod, cumsum, cumprod)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,14 @@ import warnings
 from collections import namedtuple
 
 from glassgrad._backend import array_module
+from glassgrad._dtype import to_dtype
+
+# Tensor is defined before _tensor imports the op modules (see functions/_operands.py)
+from glassgrad._tensor import Tensor
 from glassgrad.autograd.function import Function
 from glassgrad.functions._operands import constant
-from glassgrad.functions.array import broadcast_to, reshape
+from glassgrad.functions.array import broadcast_to, cat, flip, getitem, reshape
+from glassgrad.functions.math import _floating, abs, exp, maximum, minimum, where
 
 
 def _all_dims(dim) -> bool:
@@ -77,6 +83,10 @@ class Sum(Function):
         return _expand_back(gy, self.in_shape, self.dims, self.keepdim)
 
 
+def sum(x, dim=None, keepdim: bool = False):  # noqa: A001 - PyTorch's name
+    return Sum(_dims(dim, x.ndim, "sum"), keepdim)(x)
+
+
 class Mean(Function):
     uses_inputs = False
 
@@ -96,6 +106,14 @@ class Mean(Function):
 
     def backward(self, gy):
         return _expand_back(gy / self.count, self.in_shape, self.dims, self.keepdim)
+
+
+def mean(x, dim=None, keepdim: bool = False):
+    if not x.dtype.is_floating_point:
+        raise RuntimeError(
+            f"mean: expected a floating point tensor, got {x.dtype}; convert it with .float()"
+        )
+    return Mean(_dims(dim, x.ndim, "mean"), keepdim)(x)
 
 
 class _AllExtremum(Function):
@@ -126,10 +144,25 @@ class Amax(_AllExtremum):
         return x.max(**kw)
 
 
+def amax(x, dim=None, keepdim: bool = False):
+    dims = _dims(dim, x.ndim, "amax")
+    _nonempty(x, dim, dims, "amax")
+    return Amax(dims, keepdim)(x)
+
+
 class Amin(_AllExtremum):
     @staticmethod
     def _reduce(x, **kw):
         return x.min(**kw)
+
+
+def amin(x, dim=None, keepdim: bool = False):
+    dims = _dims(dim, x.ndim, "amin")
+    _nonempty(x, dim, dims, "amin")
+    return Amin(dims, keepdim)(x)
+
+
+values_indices = namedtuple("values_indices", ["values", "indices"])
 
 
 class _DimExtremum(Function):
@@ -171,6 +204,101 @@ class MinDim(_DimExtremum):
         return x.argmin(**kw)
 
 
+def _with_indices(op_cls, arg_name, x, dim, keepdim):
+    if x.ndim == 0:  # one value: itself, at index 0, for dim 0 or -1 (as in torch)
+        _dims(dim, 0, arg_name)
+        x, d, keepdim = reshape(x, (1,)), 0, False
+    else:
+        if not isinstance(dim, int):
+            raise TypeError(f"{arg_name}: dim must be an int, got {dim!r}")
+        (d,) = _dims(dim, x.ndim, arg_name)
+    fn = op_cls(d, keepdim)
+    values = fn(x)
+    idx = fn.indices if keepdim else fn.indices.squeeze(d)
+    return values_indices(values, Tensor._wrap(idx.astype("int64", copy=False), False))
+
+
+def max(x, dim=None, keepdim: bool = False):  # noqa: A001
+    """The largest element; with ``dim``, (values, indices) along it; with a tensor, ``maximum``."""
+    if isinstance(dim, Tensor):
+        return maximum(x, dim)
+    if dim is None:
+        return amax(x)
+    return _with_indices(MaxDim, "max", x, dim, keepdim)
+
+
+def min(x, dim=None, keepdim: bool = False):  # noqa: A001
+    """The smallest element; with ``dim``, (values, indices) along it; with a tensor, ``minimum``."""
+    if isinstance(dim, Tensor):
+        return minimum(x, dim)
+    if dim is None:
+        return amin(x)
+    return _with_indices(MinDim, "min", x, dim, keepdim)
+
+
+def argmax(x, dim=None, keepdim: bool = False):
+    """Index of the largest element (of the flattened tensor when ``dim`` is None); no gradient."""
+    a = x._data
+    if dim is not None:
+        (d,) = _dims(dim, x.ndim, "argmax") or (None,)  # a 0-d tensor has no dim to reduce
+    _nonempty(x, dim, () if dim is None or d is None else (d,), "argmax")
+    if dim is None or d is None:
+        return Tensor._wrap(array_module(a).asarray(a.argmax(), dtype="int64"), False)
+    return Tensor._wrap(a.argmax(axis=d, keepdims=keepdim).astype("int64"), False)
+
+
+def argmin(x, dim=None, keepdim: bool = False):
+    a = x._data
+    if dim is not None:
+        (d,) = _dims(dim, x.ndim, "argmin") or (None,)  # a 0-d tensor has no dim to reduce
+    _nonempty(x, dim, () if dim is None or d is None else (d,), "argmin")
+    if dim is None or d is None:
+        return Tensor._wrap(array_module(a).asarray(a.argmin(), dtype="int64"), False)
+    return Tensor._wrap(a.argmin(axis=d, keepdims=keepdim).astype("int64"), False)
+
+
+def var(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+    """Variance: sum((x - mean)^2) / (N - correction). ``correction`` defaults to 1 (Bessel's);
+    ``unbiased=False`` means correction 0, as in PyTorch."""
+    if correction is None:
+        correction = 0 if unbiased is False else 1
+    dims = _dims(dim, x.ndim, "var")
+    n = 1
+    for d in dims:
+        n *= x.shape[d]
+    if n - correction <= 0:
+        warnings.warn(
+            f"var: degrees of freedom N - correction = {n} - {correction} <= 0, so the result is "
+            "inf (or nan); the correction should be less than the number of reduced elements",
+            stacklevel=2,
+        )
+    centered = x - mean(x, dims, keepdim=True)
+    # with correction >= N there are no degrees of freedom left: PyTorch divides by 0 (inf, or
+    # nan where all values are equal) rather than by a negative count
+    return sum(centered * centered, dims, keepdim) / builtins.max(n - correction, 0)
+
+
+class StdFromVar(Function):
+    """sqrt(v) for a variance v. Where the std is 0 (all values equal) the gradient is 0, as in
+    PyTorch, instead of sqrt's infinite slope, which would turn the whole gradient into NaN."""
+
+    uses_inputs = False
+    uses_output = True
+
+    def forward(self, v):
+        return array_module(v).sqrt(v)
+
+    def backward(self, gy):
+        y = self.saved_output
+        is_zero = constant(y._data == 0)
+        return where(is_zero, 0.0, gy / (where(is_zero, 1.0, y) * 2.0))
+
+
+def std(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+    """Standard deviation: the square root of ``var`` (same arguments)."""
+    return StdFromVar()(var(x, dim, unbiased, keepdim, correction=correction))
+
+
 class LogSumExp(Function):
     """log sum exp(x), computed as m + log sum exp(x - m) with m the max, so it never overflows.
     Its gradient is softmax: gx = gy * exp(x - y)."""
@@ -192,8 +320,6 @@ class LogSumExp(Function):
         return y if self.keepdim else y.reshape([s for i, s in enumerate(y.shape) if i not in self.dims])
 
     def backward(self, gy):
-        from glassgrad.functions.math import exp
-
         x = self.inputs[0]
         y = self.saved_output
         if not self.keepdim:
@@ -201,22 +327,10 @@ class LogSumExp(Function):
         return _expand_back(gy, x.shape, self.dims, self.keepdim) * exp(x - y)
 
 
-class StdFromVar(Function):
-    """sqrt(v) for a variance v. Where the std is 0 (all values equal) the gradient is 0, as in
-    PyTorch, instead of sqrt's infinite slope, which would turn the whole gradient into NaN."""
-
-    uses_inputs = False
-    uses_output = True
-
-    def forward(self, v):
-        return array_module(v).sqrt(v)
-
-    def backward(self, gy):
-        from glassgrad.functions.math import where
-
-        y = self.saved_output
-        is_zero = constant(y._data == 0)
-        return where(is_zero, 0.0, gy / (where(is_zero, 1.0, y) * 2.0))
+def logsumexp(x, dim, keepdim: bool = False):
+    """log(sum(exp(x))) over ``dim`` without overflow; integer inputs compute in the default
+    float dtype, as in PyTorch."""
+    return LogSumExp(_dims(dim, x.ndim, "logsumexp"), keepdim)(_floating(x))
 
 
 class VectorNorm(Function):
@@ -253,8 +367,6 @@ class VectorNorm(Function):
         return y if self.keepdim else y.reshape([s for i, s in enumerate(y.shape) if i not in self.dims])
 
     def backward(self, gy):
-        from glassgrad.functions.math import abs, where
-
         x, p = self.inputs[0], self.ord
         xa = x._data
         xp = array_module(xa)
@@ -283,143 +395,11 @@ class VectorNorm(Function):
         return sign * part * g * y ** (1 - p)
 
 
-# -- public functions -----------------------------------------------------------------------
-
-values_indices = namedtuple("values_indices", ["values", "indices"])
-
-
-def sum(x, dim=None, keepdim: bool = False):  # noqa: A001 - PyTorch's name
-    return Sum(_dims(dim, x.ndim, "sum"), keepdim)(x)
-
-
-def mean(x, dim=None, keepdim: bool = False):
-    if not x.dtype.is_floating_point:
-        raise RuntimeError(
-            f"mean: expected a floating point tensor, got {x.dtype}; convert it with .float()"
-        )
-    return Mean(_dims(dim, x.ndim, "mean"), keepdim)(x)
-
-
-def amax(x, dim=None, keepdim: bool = False):
-    dims = _dims(dim, x.ndim, "amax")
-    _nonempty(x, dim, dims, "amax")
-    return Amax(dims, keepdim)(x)
-
-
-def amin(x, dim=None, keepdim: bool = False):
-    dims = _dims(dim, x.ndim, "amin")
-    _nonempty(x, dim, dims, "amin")
-    return Amin(dims, keepdim)(x)
-
-
-def _with_indices(op_cls, arg_name, x, dim, keepdim):
-    from glassgrad._tensor import Tensor
-
-    if x.ndim == 0:  # one value: itself, at index 0, for dim 0 or -1 (as in torch)
-        _dims(dim, 0, arg_name)
-        x, d, keepdim = reshape(x, (1,)), 0, False
-    else:
-        if not isinstance(dim, int):
-            raise TypeError(f"{arg_name}: dim must be an int, got {dim!r}")
-        (d,) = _dims(dim, x.ndim, arg_name)
-    fn = op_cls(d, keepdim)
-    values = fn(x)
-    idx = fn.indices if keepdim else fn.indices.squeeze(d)
-    return values_indices(values, Tensor._wrap(idx.astype("int64", copy=False), False))
-
-
-def max(x, dim=None, keepdim: bool = False):  # noqa: A001
-    """The largest element; with ``dim``, (values, indices) along it; with a tensor, ``maximum``."""
-    from glassgrad._tensor import Tensor
-
-    if isinstance(dim, Tensor):
-        from glassgrad.functions.math import maximum
-
-        return maximum(x, dim)
-    if dim is None:
-        return amax(x)
-    return _with_indices(MaxDim, "max", x, dim, keepdim)
-
-
-def min(x, dim=None, keepdim: bool = False):  # noqa: A001
-    """The smallest element; with ``dim``, (values, indices) along it; with a tensor, ``minimum``."""
-    from glassgrad._tensor import Tensor
-
-    if isinstance(dim, Tensor):
-        from glassgrad.functions.math import minimum
-
-        return minimum(x, dim)
-    if dim is None:
-        return amin(x)
-    return _with_indices(MinDim, "min", x, dim, keepdim)
-
-
-def argmax(x, dim=None, keepdim: bool = False):
-    """Index of the largest element (of the flattened tensor when ``dim`` is None); no gradient."""
-    from glassgrad._tensor import Tensor
-
-    a = x._data
-    if dim is not None:
-        (d,) = _dims(dim, x.ndim, "argmax") or (None,)  # a 0-d tensor has no dim to reduce
-    _nonempty(x, dim, () if dim is None or d is None else (d,), "argmax")
-    if dim is None or d is None:
-        return Tensor._wrap(array_module(a).asarray(a.argmax(), dtype="int64"), False)
-    return Tensor._wrap(a.argmax(axis=d, keepdims=keepdim).astype("int64"), False)
-
-
-def argmin(x, dim=None, keepdim: bool = False):
-    from glassgrad._tensor import Tensor
-
-    a = x._data
-    if dim is not None:
-        (d,) = _dims(dim, x.ndim, "argmin") or (None,)  # a 0-d tensor has no dim to reduce
-    _nonempty(x, dim, () if dim is None or d is None else (d,), "argmin")
-    if dim is None or d is None:
-        return Tensor._wrap(array_module(a).asarray(a.argmin(), dtype="int64"), False)
-    return Tensor._wrap(a.argmin(axis=d, keepdims=keepdim).astype("int64"), False)
-
-
-def var(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
-    """Variance: sum((x - mean)^2) / (N - correction). ``correction`` defaults to 1 (Bessel's);
-    ``unbiased=False`` means correction 0, as in PyTorch."""
-    if correction is None:
-        correction = 0 if unbiased is False else 1
-    dims = _dims(dim, x.ndim, "var")
-    n = 1
-    for d in dims:
-        n *= x.shape[d]
-    if n - correction <= 0:
-        warnings.warn(
-            f"var: degrees of freedom N - correction = {n} - {correction} <= 0, so the result is "
-            "inf (or nan); the correction should be less than the number of reduced elements",
-            stacklevel=2,
-        )
-    centered = x - mean(x, dims, keepdim=True)
-    # with correction >= N there are no degrees of freedom left: PyTorch divides by 0 (inf, or
-    # nan where all values are equal) rather than by a negative count
-    return sum(centered * centered, dims, keepdim) / builtins.max(n - correction, 0)
-
-
-def std(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
-    """Standard deviation: the square root of ``var`` (same arguments)."""
-    return StdFromVar()(var(x, dim, unbiased, keepdim, correction=correction))
-
-
-def logsumexp(x, dim, keepdim: bool = False):
-    """log(sum(exp(x))) over ``dim`` without overflow; integer inputs compute in the default
-    float dtype, as in PyTorch."""
-    from glassgrad.functions.math import _floating
-
-    return LogSumExp(_dims(dim, x.ndim, "logsumexp"), keepdim)(_floating(x))
-
-
 def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: A002
     """The vector ``ord``-norm of ``x`` over ``dim`` (all elements when None), as
     ``torch.linalg.vector_norm``: (sum |x|^ord)^(1/ord); ord = inf / -inf give max / min |x|,
     ord = 0 the number of non-zero elements. ``dtype`` computes (and returns) in that floating
     dtype; it may widen the input's dtype, never narrow it."""
-    from glassgrad._dtype import to_dtype
-
     if isinstance(ord, bool) or not isinstance(ord, (int, float)):
         raise TypeError(f"vector_norm: ord must be a number (e.g. 2, 1, inf), got {ord!r}")
     if not x.dtype.is_floating_point:
@@ -459,8 +439,6 @@ def norm(x, p="fro", dim=None, keepdim: bool = False, dtype=None):
 
 # -- products and running totals ------------------------------------------------------------
 
-from glassgrad.functions.array import cat, flip, getitem  # noqa: E402
-
 
 def _accumulated_dtype(x):
     """PyTorch accumulates integers and bools (uint8 included) as int64."""
@@ -494,6 +472,27 @@ def _products_before(x, dim: int):
     return CumProd(dim)(_shift(x, dim, 1.0, forward=True))
 
 
+def _with_dtype(x, dtype):
+    return x if dtype is None else x.to(dtype)
+
+
+def _one_dim(dim, x, op: str) -> int:
+    if not isinstance(dim, int):
+        raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__}")
+    bound = builtins.max(x.ndim, 1)
+    if not -bound <= dim < bound:
+        raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {x.ndim} dimensions")
+    return dim % bound
+
+
+def _running(op_cls, name, x, dim, dtype):
+    x = _with_dtype(x, dtype)
+    d = _one_dim(dim, x, name)
+    if x.ndim == 0:
+        return reshape(op_cls(0)(reshape(x, (1,))), ())
+    return op_cls(d)(x)
+
+
 class CumSum(Function):
     """Running sum y_k = sum_{i <= k} x_i; every y_k with k >= i uses x_i once, so the gradient
     is the running sum of gy taken from the end."""
@@ -508,6 +507,11 @@ class CumSum(Function):
 
     def backward(self, gy):
         return _reverse_cumsum(gy, self.dim)
+
+
+def cumsum(x, dim: int, *, dtype=None):
+    """Running sum along ``dim``: out_k = x_0 + ... + x_k."""
+    return _running(CumSum, "cumsum", x, dim, dtype)
 
 
 class CumProd(Function):
@@ -533,6 +537,11 @@ class CumProd(Function):
         if not (x._data == 0).any():
             return _reverse_cumsum(gy * self.saved_output, d) / x
         return _products_before(x, d) * ReverseScan(d)(_shift(x, d, 0.0, forward=False), gy)
+
+
+def cumprod(x, dim: int, *, dtype=None):
+    """Running product along ``dim``: out_k = x_0 * ... * x_k (gradients right with zeros too)."""
+    return _running(CumProd, "cumprod", x, dim, dtype)
 
 
 class ReverseScan(Function):
@@ -587,19 +596,6 @@ class Prod(Function):
         return gy * _products_before(x, d) * after
 
 
-def _with_dtype(x, dtype):
-    return x if dtype is None else x.to(dtype)
-
-
-def _one_dim(dim, x, op: str) -> int:
-    if not isinstance(dim, int):
-        raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__}")
-    bound = builtins.max(x.ndim, 1)
-    if not -bound <= dim < bound:
-        raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {x.ndim} dimensions")
-    return dim % bound
-
-
 def prod(x, dim=None, keepdim: bool = False, *, dtype=None):
     """The product of all elements, or along one ``dim``; integers and bools multiply as int64."""
     x = _with_dtype(x, dtype)
@@ -609,21 +605,3 @@ def prod(x, dim=None, keepdim: bool = False, *, dtype=None):
     if x.ndim == 0:  # one value: the product of itself, still 0-dim
         return Prod(0, False)(reshape(x, (1,)))
     return Prod(d, keepdim)(x)
-
-
-def _running(op_cls, name, x, dim, dtype):
-    x = _with_dtype(x, dtype)
-    d = _one_dim(dim, x, name)
-    if x.ndim == 0:
-        return reshape(op_cls(0)(reshape(x, (1,))), ())
-    return op_cls(d)(x)
-
-
-def cumsum(x, dim: int, *, dtype=None):
-    """Running sum along ``dim``: out_k = x_0 + ... + x_k."""
-    return _running(CumSum, "cumsum", x, dim, dtype)
-
-
-def cumprod(x, dim: int, *, dtype=None):
-    """Running product along ``dim``: out_k = x_0 * ... * x_k (gradients right with zeros too)."""
-    return _running(CumProd, "cumprod", x, dim, dtype)

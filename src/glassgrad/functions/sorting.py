@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections import namedtuple
 
 from glassgrad._backend import array_module
+
+# Tensor is defined before _tensor imports the op modules (see functions/_operands.py)
+from glassgrad._tensor import Tensor
 from glassgrad.functions.array import _wrap_dim, reshape
 from glassgrad.functions.indexing import Gather
 
@@ -38,8 +41,6 @@ def _as_vector(x, dim: int, op: str):
 
 
 def _indices(array, like):
-    from glassgrad._tensor import Tensor
-
     return Tensor._wrap(array.reshape(like.shape).astype("int64", copy=False), False)
 
 

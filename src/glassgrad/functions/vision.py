@@ -43,6 +43,7 @@ import numpy as np
 from glassgrad._backend import array_module
 from glassgrad.autograd.function import Function
 from glassgrad.functions.array import permute, reshape, squeeze, unsqueeze
+from glassgrad.functions.pooling import adaptive_avg_pool2d
 
 _MODES = ("nearest", "nearest-exact", "linear", "bilinear", "trilinear", "area")
 _LINEAR_NDIM = {"linear": 3, "bilinear": 4, "trilinear": 5}
@@ -246,8 +247,6 @@ def interpolate(
         )
     sizes, scales = _output_size(input, size, scale_factor, recompute_scale_factor)
     if mode == "area":
-        from glassgrad.functions.pooling import adaptive_avg_pool2d
-
         if input.ndim == 3:
             return squeeze(adaptive_avg_pool2d(unsqueeze(input, 2), (1, sizes[0])), 2)
         return adaptive_avg_pool2d(input, tuple(sizes))

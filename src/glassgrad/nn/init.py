@@ -154,7 +154,7 @@ def trunc_normal_(
 ) -> Tensor:
     """N(mean, std^2) restricted to [a, b] (absolute bounds): uniform draws between the normal
     CDF at a and at b, mapped back through the inverse CDF."""
-    from scipy.special import ndtr, ndtri
+    from scipy.special import ndtr, ndtri  # imported here: scipy is slow to import
 
     if not a < b:
         raise ValueError(f"trunc_normal_: expected a < b, got a={a}, b={b}")

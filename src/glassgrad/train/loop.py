@@ -197,7 +197,7 @@ def fit(model, optimizer, loss_fn: Callable, train_loader: Iterable, val_loader:
     - ``progress``: a tqdm bar per epoch showing the running loss and metrics.
     - ``callbacks``: functions ``fn(epoch, history)`` called after each epoch (and its checkpoint).
     """
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # imported here: tqdm.auto is slow to import
 
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"epochs should be a non-negative integer, got {epochs!r}")

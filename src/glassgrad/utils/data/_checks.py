@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numbers
 
+from glassgrad._random import Generator, _generator_of
+
 
 def positive_int(value, what: str) -> int:
     """``value`` as an int, or a ValueError saying that ``what`` must be a positive integer."""
@@ -30,8 +32,6 @@ def sized_length(dataset, who: str) -> int:
 
 def generator_or_default(generator):
     """The generator to draw from: ``generator``, or glassgrad's default generator if None."""
-    from glassgrad._random import Generator, _generator_of
-
     if generator is not None and not isinstance(generator, Generator):
         raise TypeError(f"generator should be a glassgrad.Generator or None, got {type(generator).__name__}")
     return _generator_of(generator)
