@@ -29,11 +29,20 @@ from glassgrad.nn.modules.loss import (
 from glassgrad.nn.modules.module import Module
 from glassgrad.nn.modules.normalization import GroupNorm, LayerNorm
 from glassgrad.nn.modules.pixelshuffle import PixelShuffle, PixelUnshuffle
+from glassgrad.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from glassgrad.nn.modules.pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d
 from glassgrad.nn.modules.sparse import Embedding
 from glassgrad.nn.modules.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
+    "GRU",
+    "LSTM",
+    "RNN",
+    "GRUCell",
+    "LSTMCell",
+    "RNNBase",
+    "RNNCell",
+    "RNNCellBase",
     "AdaptiveAvgPool2d",
     "AdaptiveMaxPool2d",
     "AvgPool2d",
