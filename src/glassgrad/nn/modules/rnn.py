@@ -26,7 +26,7 @@ from glassgrad._tensor import Tensor
 from glassgrad.functions.activation import relu, sigmoid, tanh
 from glassgrad.functions.array import cat
 from glassgrad.functions.connection import linear
-from glassgrad.functions.noise import _check_p, dropout
+from glassgrad.functions.noise import dropout
 from glassgrad.nn import init
 from glassgrad.nn.modules.module import Module, _describe
 from glassgrad.nn.parameter import Parameter
