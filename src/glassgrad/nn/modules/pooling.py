@@ -1,5 +1,6 @@
 """Pooling layers over NCHW images (the 1-D ones over sequences [N, C, L]): max and average
-pooling with a fixed window, and their adaptive forms with a fixed output size. The arithmetic is in ``glassgrad.functions.pooling``."""
+pooling with a fixed window, and their adaptive forms with a fixed output size.
+The arithmetic is in ``glassgrad.functions.pooling``."""
 
 from __future__ import annotations
 
