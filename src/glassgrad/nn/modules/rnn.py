@@ -299,10 +299,6 @@ class RNN(RNNBase):
         super().__init__(f"RNN_{nonlinearity.upper()}", input_size, hidden_size, num_layers, bias,
                          batch_first, dropout, bidirectional, 0, device, dtype)
 
-    def extra_repr(self) -> str:
-        s = super().extra_repr()
-        return s + (", nonlinearity='relu'" if self.nonlinearity == "relu" else "")
-
 
 class GRU(RNNBase):
     """Gated recurrent unit: a reset gate r and an update gate z choose how much of the old
@@ -404,7 +400,7 @@ class RNNCell(RNNCellBase):
 
     def extra_repr(self) -> str:
         s = super().extra_repr()
-        return s + (", nonlinearity='relu'" if self.nonlinearity == "relu" else "")
+        return s + (", nonlinearity=relu" if self.nonlinearity == "relu" else "")  # unquoted, as PyTorch
 
 
 class GRUCell(RNNCellBase):
