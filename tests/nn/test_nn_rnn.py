@@ -279,3 +279,50 @@ def test_bad_input_names_the_layer_and_shapes():
         nn.RNNBase("GRU", 3, 4, proj_size=2)
     with pytest.raises(ValueError, match="dropout"):
         nn.LSTM(3, 4, dropout=1.5)
+
+
+# -- the fused time loop (GRU, LSTM over padded batches) against the composed one ------------------
+
+
+@pytest.mark.parametrize("name", ["GRU", "LSTM"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("bias", [False, True])
+def test_fused_loop_equals_composed_loop_to_third_order(name, bidirectional, bias):
+    layer = getattr(nn, name)(3, 4, num_layers=2, bidirectional=bidirectional, bias=bias).to(gg.float64)
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((4, 2, 3))
+    h0 = rng.standard_normal((2 * (2 if bidirectional else 1), 2, 4))
+    results = []
+    for fused in (True, False):
+        layer.use_fused = fused
+        xt, ht = gg.tensor(x, requires_grad=True), gg.tensor(h0, requires_grad=True)
+        out, h = layer(xt, (ht, ht * 0.5) if name == "LSTM" else ht)
+        finals = h if isinstance(h, tuple) else (h,)
+        qs = [xt, ht, *layer.parameters()]
+        loss = (out * out).sum() + sum((f ** 3).sum() for f in finals)
+        first = gg.autograd.grad(loss, qs, create_graph=True)
+        second = gg.autograd.grad(sum((g * g).sum() for g in first), qs, create_graph=True)
+        third = gg.autograd.grad(sum((g * g).sum() for g in second), qs)
+        results.append([out, *finals, *first, *second, *third])
+    for k, (a, e) in enumerate(zip(*results)):
+        assert_close(a, e.detach().numpy(), np.float64, f"fused vs composed, result {k}")
+
+
+def test_fused_loop_runs_for_padded_batches():
+    from glassgrad.functions import recurrent
+
+    seen = []
+    original = recurrent.fused_layer
+
+    def spy(*args, **kwargs):
+        seen.append(args[0])
+        return original(*args, **kwargs)
+
+    recurrent_module = __import__("glassgrad.nn.modules.rnn", fromlist=["fused_layer"])
+    recurrent_module.fused_layer = spy
+    try:
+        nn.GRU(2, 3)(gg.zeros(4, 1, 2))
+        nn.LSTM(2, 3, proj_size=1)(gg.zeros(4, 1, 2))  # a projected LSTM runs the composed loop
+    finally:
+        recurrent_module.fused_layer = original
+    assert seen == ["GRU"]

@@ -23,84 +23,16 @@ import math
 
 from glassgrad._creation import empty, zeros
 from glassgrad._tensor import Tensor
-from glassgrad.functions.activation import relu, sigmoid, tanh
 from glassgrad.functions.array import cat
 from glassgrad.functions.connection import linear
 from glassgrad.functions.noise import dropout
+from glassgrad.functions.recurrent import STEPS, fused_layer, run_direction
 from glassgrad.nn import init
 from glassgrad.nn.modules.module import Module, _describe
 from glassgrad.nn.parameter import Parameter
 from glassgrad.nn.utils.rnn import PackedSequence
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "GRU": 3, "LSTM": 4}
-
-
-# -- one time step: ``gx`` is the input projection W_ih x + b_ih of this step ----------------
-
-
-def _rnn_tanh_step(gx, state, w_hh, b_hh, w_hr=None):
-    return (tanh(gx + linear(state[0], w_hh, b_hh)),)
-
-
-def _rnn_relu_step(gx, state, w_hh, b_hh, w_hr=None):
-    return (relu(gx + linear(state[0], w_hh, b_hh)),)
-
-
-def _gru_step(gx, state, w_hh, b_hh, w_hr=None):
-    h = state[0]
-    hidden = h.shape[-1]
-    gx_rz, gx_n = gx.split((2 * hidden, hidden), -1)
-    gh_rz, gh_n = linear(h, w_hh, b_hh).split((2 * hidden, hidden), -1)
-    r, z = sigmoid(gx_rz + gh_rz).chunk(2, -1)
-    n = tanh(gx_n + r * gh_n)
-    return (n + z * (h - n),)  # = (1 - z) * n + z * h, one op fewer
-
-
-def _lstm_step(gx, state, w_hh, b_hh, w_hr=None):
-    h, c = state
-    i, f, g, o = (gx + linear(h, w_hh, b_hh)).chunk(4, -1)
-    c = sigmoid(f) * c + sigmoid(i) * tanh(g)
-    h = sigmoid(o) * tanh(c)
-    if w_hr is not None:
-        h = linear(h, w_hr)
-    return h, c
-
-
-_STEPS = {"RNN_TANH": _rnn_tanh_step, "RNN_RELU": _rnn_relu_step, "GRU": _gru_step, "LSTM": _lstm_step}
-
-
-def _run_direction(step, x_proj, batch_sizes, state, weights, reverse: bool):
-    """One direction of one layer over time-major packed rows.
-
-    ``x_proj`` holds the input projections of all steps, step after step: ``batch_sizes[t]``
-    rows for step t (the sequences still going at t, longest first; a padded batch is the case
-    of equal sizes). ``state`` is the initial (h,) or (h, c), one row per sequence. Returns the
-    outputs (rows as ``x_proj``) and the final state. Sequences that end early drop out of the
-    batch and keep their last state (forward); in reverse they join when their last step comes,
-    starting from their initial state.
-    """
-    steps = x_proj.split(list(batch_sizes), 0)  # one op: a view per step
-    order = range(len(steps) - 1, -1, -1) if reverse else range(len(steps))
-    full = state
-    running = batch_sizes[order[0]]
-    if running < state[0].shape[0]:
-        state = tuple(s[:running] for s in full)
-    finished = []  # forward: states of the sequences that have ended, latest first
-    outputs = [None] * len(steps)
-    for t in order:
-        size = batch_sizes[t]
-        if size < running:  # forward: sequences size..running-1 ended at the step before
-            kept = [s.split((size, running - size), 0) for s in state]
-            state = tuple(k[0] for k in kept)
-            finished.append(tuple(k[1] for k in kept))
-        elif size > running:  # reverse: sequences running..size-1 start here
-            state = tuple(cat([s, f[running:size]], 0) for s, f in zip(state, full))
-        running = size
-        state = step(steps[t], state, *weights)
-        outputs[t] = state[0]
-    if finished:
-        state = tuple(cat([s, *(f[k] for f in reversed(finished))], 0) for k, s in enumerate(state))
-    return cat(outputs, 0) if len(outputs) > 1 else outputs[0], state
 
 
 class RNNBase(Module):
@@ -133,6 +65,7 @@ class RNNBase(Module):
         out_size = proj_size or hidden_size
         directions = 2 if bidirectional else 1
         self._flat_weights_names: list[str] = []
+        self.use_fused = True  # False: always the composed loop (the reference; see functions/recurrent.py)
         for layer in range(num_layers):
             layer_in = input_size if layer == 0 else out_size * directions
             for suffix in ("", "_reverse")[:directions]:
@@ -248,7 +181,10 @@ class RNNBase(Module):
     def _layers(self, data, batch_sizes, state):
         """Every layer and direction over the packed rows ``data``; returns the last layer's
         outputs and the final states, one (h[1, B, *],) or (h, c) tuple per layer and direction."""
-        step = _STEPS[self.mode]
+        step = STEPS[self.mode]
+        # GRU and LSTM over a padded batch run each layer's time loop as one op (same results)
+        fused = (self.mode in ("GRU", "LSTM") and not self.proj_size and self.use_fused
+                 and all(b == batch_sizes[0] for b in batch_sizes))
         directions = ("", "_reverse") if self.bidirectional else ("",)
         finals = []
         for layer in range(self.num_layers):
@@ -260,8 +196,14 @@ class RNNBase(Module):
                 k = layer * len(directions) + d
                 init_state = tuple(s[k] for s in state)
                 x_proj = linear(data, w_ih, b_ih)  # every step's input projection: one matmul
-                out, last = _run_direction(step, x_proj, batch_sizes, init_state, (w_hh, b_hh, w_hr),
-                                           reverse=bool(d))
+                if fused:
+                    steps, batch = len(batch_sizes), batch_sizes[0]
+                    out, last = fused_layer(self.mode, x_proj.reshape(steps, batch, -1), init_state, w_hh, b_hh,
+                                            reverse=bool(d))
+                    out = out.reshape(steps * batch, -1)
+                else:
+                    out, last = run_direction(step, x_proj, batch_sizes, init_state, (w_hh, b_hh, w_hr),
+                                              reverse=bool(d))
                 outs.append(out)
                 finals.append(tuple(s.unsqueeze(0) for s in last))
             data = cat(outs, -1) if len(outs) > 1 else outs[0]
@@ -375,7 +317,7 @@ class RNNCellBase(Module):
                                        f"of shape {tuple(input.shape)}, got {what} of shape {got}")
                 state.append(h.unsqueeze(0) if unbatched else h)
         gx = linear(x, self.weight_ih, self.bias_ih)
-        out = _STEPS[self.mode](gx, tuple(state), self.weight_hh, self.bias_hh)
+        out = STEPS[self.mode](gx, tuple(state), self.weight_hh, self.bias_hh)
         return tuple(o.squeeze(0) for o in out) if unbatched else out
 
     def extra_repr(self) -> str:
