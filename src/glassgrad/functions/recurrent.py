@@ -279,52 +279,69 @@ class LSTMLayer(_Layer):
     def _forward_steps(self, gx, states, w_hh, b_hh, xp):
         steps, batch, h4 = gx.shape
         hidden = h4 // 4
+        expit = special_module(gx).expit
         h, c = states
         hs = xp.empty((steps, batch, hidden), gx.dtype)
         cs = xp.empty((steps, batch, hidden), gx.dtype)
         gates_all = xp.empty((steps, batch, 4 * hidden), gx.dtype)  # i, f, g, o after activation
-        w_t = w_hh.T
+        tanh_cs = xp.empty((steps, batch, hidden), gx.dtype)
+        w_t = xp.ascontiguousarray(w_hh.T)
+        ig = xp.empty((batch, hidden), gx.dtype)
         for t in range(steps):
-            a = h @ w_t
-            a += gx[t]
-            if b_hh is not None:
-                a += b_hh
             gates = gates_all[t]
-            gates[:] = _sigmoid(a, xp)
-            gates[:, 2 * hidden:3 * hidden] = xp.tanh(a[:, 2 * hidden:3 * hidden])
-            i, f, g, o = (gates[:, k * hidden:(k + 1) * hidden] for k in range(4))
-            c = f * c + i * g
-            cs[t] = c
-            h = o * xp.tanh(c)
-            hs[t] = h
-        self.saved = (hs, cs, gates_all, states[0], states[1])
+            xp.matmul(h, w_t, out=gates)
+            gates += gx[t]
+            if b_hh is not None:
+                gates += b_hh
+            g_part = gates[:, 2 * hidden:3 * hidden]
+            xp.tanh(g_part, out=g_part)
+            expit(gates[:, :2 * hidden], out=gates[:, :2 * hidden])
+            expit(gates[:, 3 * hidden:], out=gates[:, 3 * hidden:])
+            xp.multiply(gates[:, :hidden], g_part, out=ig)  # c' = f c + i g
+            c_new = cs[t]
+            xp.multiply(gates[:, hidden:2 * hidden], c, out=c_new)
+            c_new += ig
+            c = c_new
+            xp.tanh(c, out=tanh_cs[t])  # h' = o tanh(c')
+            xp.multiply(gates[:, 3 * hidden:], tanh_cs[t], out=hs[t])
+            h = hs[t]
+        self.saved = (hs, cs, gates_all, tanh_cs, states[0], states[1])
         self.out_shape = hs.shape
         return hs, cs
 
     def _backward_steps(self, gys, w_hh, xp):
-        hs, cs, gates_all, h0, c0 = self.saved
+        hs, cs, gates_all, tanh_cs, h0, c0 = self.saved
         gy_h, gy_c = gys
         steps, batch, hidden = hs.shape
-        g_a = xp.empty((steps, batch, 4 * hidden), hs.dtype)  # gradient of the gate pre-activations
-        dh = xp.zeros((batch, hidden), hs.dtype)
-        dc = xp.zeros((batch, hidden), hs.dtype)
+        dt = hs.dtype
+        i_all, f_all = gates_all[:, :, :hidden], gates_all[:, :, hidden:2 * hidden]
+        g_all, o_all = gates_all[:, :, 2 * hidden:3 * hidden], gates_all[:, :, 3 * hidden:]
+        c_prevs = xp.concatenate([c0[None], cs[:-1]], 0)
+        # per unit of dc or dh, for all steps at once: d(pre-activation) of each gate
+        d_i = g_all * i_all * (1.0 - i_all)
+        d_f = c_prevs * f_all * (1.0 - f_all)
+        d_g = i_all * (1.0 - g_all * g_all)
+        d_o = tanh_cs * o_all * (1.0 - o_all)
+        d_c = o_all * (1.0 - tanh_cs * tanh_cs)  # d c' from d h'
+        g_a = xp.empty((steps, batch, 4 * hidden), dt)  # gradient of the gate pre-activations
+        dh = xp.zeros((batch, hidden), dt)
+        dc = xp.zeros((batch, hidden), dt)
+        tmp = xp.empty((batch, hidden), dt)
         for t in range(steps - 1, -1, -1):
-            dh = dh + gy_h[t]
-            gates = gates_all[t]
-            i, f, g, o = (gates[:, k * hidden:(k + 1) * hidden] for k in range(4))
-            tc = xp.tanh(cs[t])
-            dc = dc + gy_c[t] + dh * o * (1.0 - tc * tc)
-            c_prev = cs[t - 1] if t else c0
+            dh += gy_h[t]
+            dc += gy_c[t]
+            xp.multiply(dh, d_c[t], out=tmp)
+            dc += tmp
             ga = g_a[t]
-            ga[:, :hidden] = dc * g * i * (1.0 - i)
-            ga[:, hidden:2 * hidden] = dc * c_prev * f * (1.0 - f)
-            ga[:, 2 * hidden:3 * hidden] = dc * i * (1.0 - g * g)
-            ga[:, 3 * hidden:] = dh * tc * o * (1.0 - o)
-            dc = dc * f
-            dh = ga @ w_hh
+            xp.multiply(dc, d_i[t], out=ga[:, :hidden])
+            xp.multiply(dc, d_f[t], out=ga[:, hidden:2 * hidden])
+            xp.multiply(dc, d_g[t], out=ga[:, 2 * hidden:3 * hidden])
+            xp.multiply(dh, d_o[t], out=ga[:, 3 * hidden:])
+            dc *= f_all[t]
+            xp.matmul(ga, w_hh, out=dh)
         h_prevs = xp.concatenate([h0[None], hs[:-1]], 0).reshape(steps * batch, hidden)
         g_a2 = g_a.reshape(steps * batch, 4 * hidden)
-        g_w = g_a2.T @ h_prevs
+        g_w = g_a2.T @ h_prevs  # every step's weight gradient in one matmul
         g_b = g_a2.sum(0) if self.has_bias else None
         return g_a, (dh, dc), g_w, g_b
 
