@@ -279,6 +279,14 @@ def test_bad_input_names_the_layer_and_shapes():
         nn.RNNBase("GRU", 3, 4, proj_size=2)
     with pytest.raises(ValueError, match="dropout"):
         nn.LSTM(3, 4, dropout=1.5)
+    with pytest.raises(TypeError, match=r"GRU\(3, 4\): expected the input to have the parameters' dtype "
+                                        r"glassgrad.float32, got glassgrad.float64"):
+        nn.GRU(3, 4)(gg.zeros(5, 2, 3, dtype=gg.float64))
+    with pytest.raises(TypeError, match=r"expected h0 to have the parameters' dtype glassgrad.float32, "
+                                        r"got glassgrad.float64"):
+        nn.GRU(3, 4)(gg.zeros(5, 2, 3), gg.zeros(1, 2, 4, dtype=gg.float64))
+    with pytest.raises(TypeError, match=r"LSTMCell\(3, 4\): expected the input .*got glassgrad.float64"):
+        nn.LSTMCell(3, 4)(gg.zeros(2, 3, dtype=gg.float64))
 
 
 # -- the fused time loop (GRU, LSTM over padded batches) against the composed one ------------------

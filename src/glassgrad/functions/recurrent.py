@@ -99,11 +99,6 @@ def run_direction(step, x_proj, batch_sizes, state, weights, reverse: bool):
 # -- fused: the whole loop as one op ----------------------------------------------------------
 
 
-def _sigmoid(a, xp):
-    # 1 / (1 + exp(-a)) overflows harmlessly to 0 for very negative a; tanh keeps it quiet
-    return 0.5 * (xp.tanh(0.5 * a) + 1.0)
-
-
 class _Layer(Function):
     """One layer and direction over a padded batch, as one op. Inputs: ``gx`` [T, B, G*H] (the
     input projections), the initial state(s) [B, H], ``w_hh`` [G*H, H] and optionally ``b_hh``.

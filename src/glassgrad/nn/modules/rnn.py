@@ -35,6 +35,14 @@ from glassgrad.nn.utils.rnn import PackedSequence
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "GRU": 3, "LSTM": 4}
 
 
+def _check_dtype(module: Module, t: Tensor, what: str) -> None:
+    """Inputs and states must have the parameters' dtype (as in PyTorch: no silent casts)."""
+    p = next(iter(module.parameters()), None)
+    if p is not None and t.dtype != p.dtype:
+        raise TypeError(f"{_describe(module)}: expected {what} to have the parameters' dtype {p.dtype}, "
+                        f"got {t.dtype}; convert one of them, e.g. with .to({t.dtype}) on the layer")
+
+
 class RNNBase(Module):
     """What RNN, GRU and LSTM share: the parameters (``weight_ih_l{k}``, ``weight_hh_l{k}``,
     ``bias_ih_l{k}``, ``bias_hh_l{k}``, with ``weight_hr_l{k}`` for a projected LSTM and the
@@ -104,8 +112,7 @@ class RNNBase(Module):
         me = _describe(self)
         if not isinstance(data, Tensor):
             raise TypeError(f"{me}: expected a Tensor or a PackedSequence, got {type(data).__name__}")
-        want = 2 if packed else (2, 3)
-        if (data.ndim != 2) if packed else (data.ndim not in want):
+        if data.ndim not in ((2,) if packed else (2, 3)):
             layout = "[N, H_in] packed data" if packed else (
                 "a 3-D input [N, L, H_in] (batch_first) or a 2-D unbatched [L, H_in]" if self.batch_first
                 else "a 3-D input [L, N, H_in] or a 2-D unbatched [L, H_in]")
@@ -115,10 +122,12 @@ class RNNBase(Module):
                                f"of the input, got an input of shape {tuple(data.shape)}")
         if not data.dtype.is_floating_point:
             raise TypeError(f"{me}: expected a floating point input, got {data.dtype}")
+        _check_dtype(self, data, "the input")
 
     def _check_state(self, h, expected: tuple, what: str, input_shape) -> None:
         if not isinstance(h, Tensor):
             raise TypeError(f"{_describe(self)}: expected {what} to be a Tensor, got {type(h).__name__}")
+        _check_dtype(self, h, what)
         if tuple(h.shape) != expected:
             raise RuntimeError(f"{_describe(self)}: expected {what} of shape {expected} "
                                f"(num_layers * num_directions, batch, size) for an input of shape "
@@ -303,6 +312,7 @@ class RNNCellBase(Module):
         if input.ndim not in (1, 2) or input.shape[-1] != self.input_size:
             raise ValueError(f"{me}: expected an input of shape [N, {self.input_size}] or unbatched "
                              f"[{self.input_size}], got an input of shape {tuple(input.shape)}")
+        _check_dtype(self, input, "the input")
         unbatched = input.ndim == 1
         x = input.unsqueeze(0) if unbatched else input
         want = (x.shape[0], self.hidden_size)
@@ -315,6 +325,7 @@ class RNNCellBase(Module):
                     got = tuple(h.shape) if isinstance(h, Tensor) else type(h).__name__
                     raise RuntimeError(f"{me}: expected {what} of shape {want[unbatched:]} for an input "
                                        f"of shape {tuple(input.shape)}, got {what} of shape {got}")
+                _check_dtype(self, h, what)
                 state.append(h.unsqueeze(0) if unbatched else h)
         gx = linear(x, self.weight_ih, self.bias_ih)
         out = STEPS[self.mode](gx, tuple(state), self.weight_hh, self.bias_hh)
