@@ -239,9 +239,12 @@ class GRULayer(_Layer):
         h_prevs = xp.concatenate([h0[None], out[:-1]], 0)
         # what does not depend on the running gradient, for all steps at once
         z_all = rz_all[:, :, hidden:]
-        d_n = (1.0 - z_all) * (1.0 - n_all * n_all)  # d h' / d(pre-activation of n), per unit of dh
+        d_n = n_all * n_all  # d h' / d(pre-activation of n) = (1 - z)(1 - n^2), per unit of dh
+        xp.subtract(1.0, d_n, out=d_n)
+        d_n *= 1.0 - z_all
         d_z = h_prevs - n_all  # d h' / dz
-        d_sig = rz_all * (1.0 - rz_all)  # sigmoid' of r and z
+        d_sig = 1.0 - rz_all  # sigmoid' of r and z: s (1 - s)
+        d_sig *= rz_all
         g_gates = xp.empty((steps, batch, 3 * hidden), dt)  # gradient of gx
         g_gh = xp.empty((steps, batch, 3 * hidden), dt)  # gradient of h W_hh^T + b_hh
         dh = xp.zeros((batch, hidden), dt)
