@@ -356,6 +356,48 @@ def make_mha_fwd_bwd(library: str):
     return step
 
 
+def make_gru_adam(library: str):
+    """GRU(40, 128, batch_first=True) over (32, 50, 40), Linear(128, 10) on the last step's
+    output, cross-entropy, backward, Adam: a full training step. Both libraries start from
+    glassgrad's default initialization (seed 0), copied across."""
+    import glassgrad as gg
+
+    def build(lib):
+        class GRUClassifier(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.gru = lib.nn.GRU(40, 128, batch_first=True)
+                self.fc = lib.nn.Linear(128, 10)
+
+            def forward(self, x):
+                out, _ = self.gru(x)
+                return self.fc(out[:, -1])
+
+        return GRUClassifier()
+
+    gg.manual_seed(0)
+    state = {k: v.numpy() for k, v in build(gg).state_dict().items()}
+    rng = np.random.default_rng(4)
+    x_np = rng.standard_normal((32, 50, 40)).astype(np.float32)
+    y_np = rng.integers(0, 10, 32)
+    if library == "glassgrad":
+        import glassgrad as lib
+    else:
+        import torch as lib
+    model = build(lib)
+    model.load_state_dict({k: lib.tensor(v) for k, v in state.items()})
+    opt = lib.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = lib.nn.CrossEntropyLoss()
+    x, y = lib.tensor(x_np), lib.tensor(y_np)
+
+    def step():
+        opt.zero_grad()
+        loss_fn(model(x), y).backward()
+        opt.step()
+
+    return step
+
+
 WORKLOADS: dict[str, Workload] = {
     "cnn_mnist": Workload(
         "Conv(1,32,3)-ReLU-MaxPool2-Conv(32,64,3)-ReLU-MaxPool2 on 64x1x28x28: forward + backward",
@@ -390,4 +432,6 @@ WORKLOADS: dict[str, Workload] = {
         make_transformer_adam, 3),
     "mha_fwd_bwd": Workload("MultiheadAttention(128, 4) self-attention on 32x64x128: forward + backward",
                             make_mha_fwd_bwd, 5),
+    "gru_adam": Workload("nn: GRU(40, 128, batch_first=True) + Linear(128, 10) on 32x50x40: Adam training step",
+                         make_gru_adam, 5),
 }

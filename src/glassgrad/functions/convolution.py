@@ -357,3 +357,42 @@ def _conv_transpose2d_public(x, w, b, stride, padding, output_padding, groups, d
                            f"weight of shape {tuple(w.shape)}, stride {stride}, padding {(ph, pw)})")
     geom = Geometry(stride, ((ph, ph), (pw, pw)), dilation, groups)
     return ConvTranspose2d(geom, out_hw)(*_operands(x, w, b))
+
+
+# -- 1-D: a sequence [N, C, L] is an image of height 1 ------------------------------------------
+
+
+def single(v, name: str, op: str, minimum: int) -> int:
+    """``v`` from an int or a one-element tuple/list, checked to be an int >= ``minimum``."""
+    if isinstance(v, (tuple, list)) and len(v) == 1:
+        v = v[0]
+    if not isinstance(v, int) or isinstance(v, bool) or v < minimum:
+        raise ValueError(f"{op}: {name} must be an int >= {minimum} or a 1-tuple of one, got {v!r}")
+    return v
+
+
+def check_sequence_input(op: str, x) -> None:
+    """A batch of sequences [N, C, L] or one unbatched [C, L], else a clear error."""
+    if x.ndim not in (2, 3):
+        raise RuntimeError(f"{op}: expected a 2-D (unbatched) [C, L] or 3-D (batched) [N, C, L] input, "
+                           f"got input of shape {tuple(x.shape)}")
+
+
+def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1):
+    """1-D cross-correlation (PyTorch's conv1d) of ``x`` [N, C, L] (or unbatched [C, L]) with
+    ``weight`` [O, C/groups, k]: the 2-D convolution of the height-1 image [N, C, 1, L] with the
+    kernel [O, C/groups, 1, k]. ``padding`` is an int, 'valid' or 'same' (stride 1 only)."""
+    op = "conv1d"
+    check_sequence_input(op, x)
+    if weight.ndim != 3:
+        raise RuntimeError(f"{op}: expected a 3-D weight [out_channels, in_channels/groups, k], got weight "
+                           f"of shape {tuple(weight.shape)}")
+    stride, dilation = single(stride, "stride", op, 1), single(dilation, "dilation", op, 1)
+    if not isinstance(padding, str):
+        padding = (0, single(padding, "padding", op, 0))
+    try:
+        y = conv2d(x.unsqueeze(-2), weight.unsqueeze(2), bias, (1, stride), padding, (1, dilation), groups)
+    except (RuntimeError, ValueError) as e:
+        raise type(e)(f"{op} (run as conv2d on a height-1 image, input of shape {tuple(x.shape)}, "
+                      f"weight of shape {tuple(weight.shape)}): {e}") from None
+    return y.squeeze(-2)

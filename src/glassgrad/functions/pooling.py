@@ -374,3 +374,53 @@ def _adaptive_max_pool2d(x, output_size, return_indices):
     flat = flat * w + xp.broadcast_to(c, (oh, ow, kh, kw)).reshape(oh, ow, -1)
     idx = xp.take_along_axis(flat[None, None], k[..., None], axis=-1)[..., 0]
     return y, Tensor._wrap(idx.astype("int64"), False)
+
+
+# -- 1-D: a sequence [N, C, L] is an image of height 1 ------------------------------------------
+
+
+def _pool1d(op, fn, x, *args):
+    from glassgrad.functions.convolution import check_sequence_input
+
+    check_sequence_input(op, x)
+    try:
+        out = fn(x.unsqueeze(-2), *args)
+    except (RuntimeError, ValueError) as e:
+        raise type(e)(f"{op} (run as its 2-D form on a height-1 image, input of shape "
+                      f"{tuple(x.shape)}): {e}") from None
+    if isinstance(out, tuple):
+        return tuple(o.squeeze(-2) for o in out)
+    return out.squeeze(-2)
+
+
+def _window1d(op, kernel_size, stride, padding, dilation=1):
+    """The 1-D window arguments as height-1 pairs for the 2-D ops."""
+    from glassgrad.functions.convolution import single
+
+    k = single(kernel_size, "kernel_size", op, 1)
+    s = k if stride is None or stride == [] or stride == () else single(stride, "stride", op, 1)
+    return (1, k), (1, s), (0, single(padding, "padding", op, 0)), (1, single(dilation, "dilation", op, 1))
+
+
+def max_pool1d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
+               return_indices: bool = False):
+    """Max over each window of ``kernel_size`` steps of ``x`` [N, C, L] (or [C, L]); with
+    ``return_indices`` also where each max was along L."""
+    k, s, p, d = _window1d("max_pool1d", kernel_size, stride, padding, dilation)
+    return _pool1d("max_pool1d", max_pool2d, x, k, s, p, d, ceil_mode, return_indices)
+
+
+def avg_pool1d(x, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True):
+    """Mean over each window of ``kernel_size`` steps of ``x`` [N, C, L] (or [C, L])."""
+    k, s, p, _ = _window1d("avg_pool1d", kernel_size, stride, padding)
+    return _pool1d("avg_pool1d", avg_pool2d, x, k, s, p, ceil_mode, count_include_pad)
+
+
+def adaptive_avg_pool1d(x, output_size):
+    """Average pooling of ``x`` [N, C, L] (or [C, L]) to ``output_size`` steps: output i averages
+    steps floor(i L / out) .. ceil((i + 1) L / out) - 1."""
+    from glassgrad.functions.convolution import single
+
+    out = single(output_size, "output_size", "adaptive_avg_pool1d", 1)
+    return _pool1d("adaptive_avg_pool1d", adaptive_avg_pool2d, x, (1, out))

@@ -15,7 +15,7 @@ from glassgrad.functions.activation import (
 from glassgrad.functions.array import one_hot, pad
 from glassgrad.functions.attention import scaled_dot_product_attention
 from glassgrad.functions.connection import embedding, linear
-from glassgrad.functions.convolution import conv2d, conv_transpose2d
+from glassgrad.functions.convolution import conv1d, conv2d, conv_transpose2d
 from glassgrad.functions.loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -27,20 +27,26 @@ from glassgrad.functions.loss import (
 from glassgrad.functions.noise import dropout, dropout2d
 from glassgrad.functions.normalization import batch_norm, group_norm, layer_norm
 from glassgrad.functions.pooling import (
+    adaptive_avg_pool1d,
     adaptive_avg_pool2d,
     adaptive_max_pool2d,
+    avg_pool1d,
     avg_pool2d,
+    max_pool1d,
     max_pool2d,
 )
 from glassgrad.functions.vision import interpolate, pixel_shuffle, pixel_unshuffle, upsample
 
 __all__ = [
+    "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",
     "adaptive_max_pool2d",
+    "avg_pool1d",
     "avg_pool2d",
     "batch_norm",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "conv1d",
     "conv2d",
     "conv_transpose2d",
     "cross_entropy",
@@ -57,6 +63,7 @@ __all__ = [
     "linear",
     "log_softmax",
     "logsigmoid",
+    "max_pool1d",
     "max_pool2d",
     "mse_loss",
     "nll_loss",

@@ -15,7 +15,7 @@ from glassgrad.nn.modules.activation import (
 from glassgrad.nn.modules.attention import MultiheadAttention
 from glassgrad.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d
 from glassgrad.nn.modules.container import ModuleDict, ModuleList, Sequential
-from glassgrad.nn.modules.conv import Conv2d, ConvTranspose2d
+from glassgrad.nn.modules.conv import Conv1d, Conv2d, ConvTranspose2d
 from glassgrad.nn.modules.dropout import Dropout, Dropout2d
 from glassgrad.nn.modules.flatten import Flatten, Unflatten
 from glassgrad.nn.modules.linear import Identity, Linear
@@ -30,8 +30,17 @@ from glassgrad.nn.modules.loss import (
 from glassgrad.nn.modules.module import Module
 from glassgrad.nn.modules.normalization import GroupNorm, LayerNorm
 from glassgrad.nn.modules.pixelshuffle import PixelShuffle, PixelUnshuffle
-from glassgrad.nn.modules.pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d
+from glassgrad.nn.modules.pooling import (
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    MaxPool1d,
+    MaxPool2d,
+)
 from glassgrad.nn.modules.positional import LearnedPositionalEncoding, SinusoidalPositionalEncoding
+from glassgrad.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from glassgrad.nn.modules.sparse import Embedding
 from glassgrad.nn.modules.transformer import (
     Transformer,
@@ -43,13 +52,24 @@ from glassgrad.nn.modules.transformer import (
 from glassgrad.nn.modules.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
+    "GRU",
+    "LSTM",
+    "RNN",
+    "GRUCell",
+    "LSTMCell",
+    "RNNBase",
+    "RNNCell",
+    "RNNCellBase",
+    "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
     "AdaptiveMaxPool2d",
+    "AvgPool1d",
     "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
     "BatchNorm2d",
+    "Conv1d",
     "Conv2d",
     "ConvTranspose2d",
     "CrossEntropyLoss",
@@ -69,6 +89,7 @@ __all__ = [
     "LogSigmoid",
     "LogSoftmax",
     "MSELoss",
+    "MaxPool1d",
     "MaxPool2d",
     "Module",
     "MultiheadAttention",

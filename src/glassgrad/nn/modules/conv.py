@@ -1,4 +1,4 @@
-"""Convolution layers: Conv2d and ConvTranspose2d (NCHW images).
+"""Convolution layers: Conv2d and ConvTranspose2d (NCHW images), and Conv1d (sequences [N, C, L]).
 
 The weight is ``[out_channels, in_channels / groups, kh, kw]`` for Conv2d and
 ``[in_channels, out_channels / groups, kh, kw]`` for ConvTranspose2d (PyTorch's layouts, so state
@@ -13,8 +13,9 @@ from __future__ import annotations
 import math
 
 from glassgrad._creation import empty
+from glassgrad._tensor import Tensor
 from glassgrad.functions._windows import to_pair
-from glassgrad.functions.convolution import conv2d, conv_transpose2d
+from glassgrad.functions.convolution import conv1d, conv2d, conv_transpose2d, single
 from glassgrad.nn import init
 from glassgrad.nn.modules.module import Module, _describe
 from glassgrad.nn.modules.utils import check_image_input, layer_errors
@@ -163,3 +164,87 @@ class ConvTranspose2d(_ConvNd):
         with layer_errors(self):
             return conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
                                     output_padding, self.groups, self.dilation)
+
+
+def check_sequence_input(module: Module, input, channels: int | None = None) -> None:
+    """Refuse anything but a batch of sequences [N, C, L] or one unbatched [C, L] (with
+    ``channels`` channels, when given), with a message naming ``module`` and the shape."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{_describe(module)}: expected a Tensor, got {type(input).__name__}")
+    shape = tuple(input.shape)
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"{_describe(module)}: expected a 3-D input [N, C, L] or a 2-D unbatched "
+                           f"sequence [C, L], got an input of shape {shape}")
+    if channels is not None and shape[-2] != channels:
+        raise RuntimeError(f"{_describe(module)}: expected {channels} input channel(s) in dim "
+                           f"{input.ndim - 2} of the [N, C, L] (or [C, L]) input, got an input of shape {shape}")
+
+
+class Conv1d(Module):
+    """1-D convolution (a cross-correlation) of sequences [N, C_in, L] with ``out_channels``
+    kernels of ``kernel_size`` steps, plus a bias per output channel:
+
+        y[n, o, i] = b[o] + sum over c, p of W[o, c, p] * xpad[n, c, i*s + p*d]
+
+    The weight is [out_channels, in_channels / groups, kernel_size], initialized as Conv2d
+    (kaiming_uniform_(a=sqrt(5)), bias U(-1/sqrt(fan_in), 1/sqrt(fan_in))). ``padding`` is an
+    int, 'valid' or 'same' (stride 1 only). Computed as a Conv2d over a height-1 image.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 device=None, dtype=None):
+        super().__init__()
+        name = "Conv1d"
+        for what, v in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"{name}: {what} must be a positive int, got {v!r}")
+        for what, v in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if v % groups:
+                raise ValueError(f"{name}: {what} ({v}) must be divisible by groups ({groups})")
+        if padding_mode not in _PADDING_MODES:
+            raise ValueError(f"{name}: padding_mode must be one of {_PADDING_MODES}, got {padding_mode!r}")
+        if padding_mode != "zeros":
+            raise NotImplementedError(f"{name}: padding_mode={padding_mode!r} is not implemented in "
+                                      f"glassgrad, only 'zeros'")
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size = (single(kernel_size, "kernel_size", name, 1),)
+        self.stride = (single(stride, "stride", name, 1),)
+        self.dilation = (single(dilation, "dilation", name, 1),)
+        if isinstance(padding, str):
+            if padding not in ("same", "valid"):
+                raise ValueError(f"{name}: padding must be an int, 'valid' or 'same', got {padding!r}")
+            if padding == "same" and self.stride != (1,):
+                raise ValueError(f"{name}: padding='same' is not supported for strided convolutions "
+                                 f"(stride={self.stride})")
+            self.padding = padding
+        else:
+            self.padding = (single(padding, "padding", name, 0),)
+        self.output_padding, self.transposed, self.padding_mode = (0,), False, padding_mode
+        self.weight = Parameter(empty(out_channels, in_channels // groups, *self.kernel_size,
+                                      dtype=dtype, device=device))
+        if bias:
+            self.bias = Parameter(empty(out_channels, dtype=dtype, device=device))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    reset_parameters = _ConvNd.reset_parameters
+
+    def forward(self, input):
+        check_sequence_input(self, input, self.in_channels)
+        padding = self.padding if isinstance(self.padding, str) else self.padding[0]
+        with layer_errors(self):
+            return conv1d(input, self.weight, self.bias, self.stride[0], padding, self.dilation[0], self.groups)
+
+    def extra_repr(self) -> str:
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0,):
+            s += f", padding={self.padding}"  # as PyTorch: padding=same, unquoted
+        if self.dilation != (1,):
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s

@@ -1,10 +1,21 @@
-"""Pooling layers over NCHW images: max and average pooling with a fixed window, and their
-adaptive forms with a fixed output size. The arithmetic is in ``glassgrad.functions.pooling``."""
+"""Pooling layers over NCHW images (the 1-D ones over sequences [N, C, L]): max and average
+pooling with a fixed window, and their adaptive forms with a fixed output size.
+The arithmetic is in ``glassgrad.functions.pooling``."""
 
 from __future__ import annotations
 
 from glassgrad.functions._windows import to_pair
-from glassgrad.functions.pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
+from glassgrad.functions.pooling import (
+    _window1d,
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+)
+from glassgrad.nn.modules.conv import check_sequence_input
 from glassgrad.nn.modules.module import Module
 from glassgrad.nn.modules.utils import check_image_input, layer_errors
 
@@ -98,3 +109,69 @@ class AdaptiveMaxPool2d(_AdaptivePool2d):
         check_image_input(self, input)
         with layer_errors(self):
             return adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+
+# -- 1-D: sequences [N, C, L] ---------------------------------------------------------------
+
+
+class MaxPool1d(Module):
+    """The largest value of each window of ``kernel_size`` steps, per channel, of sequences
+    [N, C, L]; ``stride`` defaults to the kernel size. Padding counts as -inf; with
+    ``return_indices`` the layer also returns where each maximum was along L."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices: bool = False,
+                 ceil_mode: bool = False):
+        super().__init__()
+        _window1d("MaxPool1d", kernel_size, stride, padding, dilation)
+        self.kernel_size, self.stride = kernel_size, stride if stride is not None else kernel_size
+        self.padding, self.dilation = padding, dilation
+        self.return_indices, self.ceil_mode = return_indices, ceil_mode
+
+    def forward(self, input):
+        check_sequence_input(self, input)
+        with layer_errors(self):
+            return max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                              self.ceil_mode, self.return_indices)
+
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class AvgPool1d(Module):
+    """The mean of each window of ``kernel_size`` steps, per channel, of sequences [N, C, L].
+    Zero padding counts in the mean when ``count_include_pad``. The window arguments are kept
+    as 1-tuples, as PyTorch keeps them."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+                 count_include_pad: bool = True):
+        super().__init__()
+        k, s, p, _ = _window1d("AvgPool1d", kernel_size, stride, padding)
+        self.kernel_size, self.stride, self.padding = (k[1],), (s[1],), (p[1],)
+        self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
+
+    def forward(self, input):
+        check_sequence_input(self, input)
+        with layer_errors(self):
+            return avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                              self.count_include_pad)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AdaptiveAvgPool1d(Module):
+    """Average pooling of sequences [N, C, L] to ``output_size`` steps, whatever L: output i
+    averages steps floor(i L / out) .. ceil((i + 1) L / out) - 1."""
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input):
+        check_sequence_input(self, input)
+        with layer_errors(self):
+            return adaptive_avg_pool1d(input, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
