@@ -293,14 +293,18 @@ def warm_up(ctx: LabContext) -> WarmUp:
     linear_error = float(np.abs(rising - 1).max()) if lrs[0] > 0 else np.inf
     peak = int(np.argmax(lrs)) + 1
     decay = lrs[-1] / lrs[warmup_steps - 1]
+    formula = d_model ** -0.5 * np.minimum(n ** -0.5, n * warmup_steps ** -1.5)  # the paper's, written out
+    formula_error = float(np.abs(lrs / formula - 1).max())
     # frozen: the parameter never moves (every measured lr 0); ascent: it moves the wrong way (negative)
     ctx.claim(
         "The Transformer's warm-up schedule, as the optimizer applies it, rises linearly for `warmup` steps, "
-        "then decays as step^-0.5",
+        "then decays as step^-0.5: d_model^-0.5 min(n^-0.5, n warmup^-1.5)",
         f"step n moves w by n x step 1 up to n = {warmup_steps} (largest deviation {linear_error:.1e}); peak at "
-        f"step {peak}; lr(4 warmup) / lr(warmup) = {decay:.4f}",
-        lrs[0] > 0 and linear_error < 1e-9 and peak == warmup_steps and abs(decay - 0.5) < 1e-9,
-        expected=f"deviation < 1e-9, peak {warmup_steps}, ratio 0.5",
+        f"step {peak}; lr(4 warmup) / lr(warmup) = {decay:.4f}; largest deviation from the formula "
+        f"{formula_error:.1e}",
+        lrs[0] > 0 and linear_error < 1e-9 and peak == warmup_steps and abs(decay - 0.5) < 1e-9
+        and formula_error < 1e-9,
+        expected=f"deviations < 1e-9, peak {warmup_steps}, ratio 0.5",
     )
     return WarmUp(cold, warm, lrs, d_model, warmup_steps)
 
