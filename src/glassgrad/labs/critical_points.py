@@ -38,13 +38,13 @@ GRAD_TOL = 1e-3  # the homework's "the gradient is zero"
 EIG_TOL = 1e-6  # the worked example: |eigenvalue| below this counts as zero
 ZERO_TOL = 1e-6  # the network: |eigenvalue| <= ZERO_TOL * lambda_max counts as zero (flat direction)
 NEG_BOUND = 1e-3  # a trained net's negative eigenvalues stay above -NEG_BOUND * lambda_max
-FIT_MSE = 0.01  # the curve is fitted (the untrained net's MSE is about 0.05)
+FIT_MSE = 0.01  # the curve is fitted (mean of y^2 is 0.097; the untrained nets: 0.1 to 0.4)
 FD_STEP = 1e-2  # step of the forward-pass curvature check ...
 CURVATURE_DIRECTIONS = 2  # ... along the top eigenvectors ...
 CURVATURE_TOL = 0.01  # ... which must agree with the Hessian to 1% (a wrong one: several %)
 CREASE_TS = np.array([1e-4, 1e-3])  # where the curvature along the lowest eigenvector is measured
-ADAM_STEPS = 5000
-ADAM_LR = 4e-3
+ADAM_STEPS = 8000
+ADAM_LR = 3e-3
 GRAD_NORM_STEPS = 100
 GRAD_NORM_LR = 1e-5
 QUICK_RUNS, FULL_RUNS = 12, 40
@@ -344,7 +344,7 @@ def reach_critical_points(ctx: LabContext, x: gg.Tensor, y: gg.Tensor) -> tuple[
     losses = np.array([p.loss for p in points])
     norms = np.array([p.grad_norm for p in points])
     needed = int(np.ceil(0.9 * n_runs))
-    # frozen optimizers leave the initial net (MSE ~0.05, ||g|| ~0.1); ascent blows up
+    # frozen optimizers leave the initial net (MSE 0.1 to 0.4, ||g|| about 2 to 6); ascent blows up
     ctx.claim(
         f"Adam, its learning rate decayed to 0, ends at critical points: ||g|| < {GRAD_TOL:g} with the curve "
         f"fitted (MSE < {FIT_MSE:g}), for the 1-128-1 ReLU net ({len(points[0].eigenvalues)} parameters) on "
@@ -396,12 +396,12 @@ def hessian_claims(ctx: LabContext, points: list[Point]) -> list[Point]:
     minima = sum(s.negative == 0 for s in shapes)
     # a wrong or random Hessian fails the shape check this claim includes
     ctx.claim(
-        "Truly all-positive minima are rare: by the eigenvalue test (with the tolerance above) at most 10% of "
-        "the critical points have no negative eigenvalue, on Hessians of the trained net's shape",
+        "Truly all-positive minima are rare: by the eigenvalue test (with the tolerance above) at most 1 in 5 "
+        "critical points has no negative eigenvalue, on Hessians of the trained net's shape",
         measured(lambda: f"{minima} of {len(critical)} critical points; negative eigenvalues per point "
                  f"{min(s.negative for s in shapes)} to {max(s.negative for s in shapes)}"),
-        enough and all(fits) and minima <= 0.1 * len(critical),
-        expected=f"<= {int(0.1 * len(critical))} of {len(critical)}",
+        enough and all(fits) and minima <= 0.2 * len(critical),
+        expected=f"<= {int(0.2 * len(critical))} of {len(critical)}",
     )
     return critical
 
@@ -433,6 +433,10 @@ def _homework_text(ctx: LabContext, runs: list[Run], points: list[Point], critic
     lowest = np.array([p.eigenvalues[0] for p in critical])
     highest = np.array([p.eigenvalues[-1] for p in critical])
     creases = sum(p.crease for p in critical)
+    between = np.array([int(((np.abs(p.eigenvalues) >= 1e-12 * p.eigenvalues[-1])
+                             & (np.abs(p.eigenvalues) <= ZERO_TOL * p.eigenvalues[-1])).sum()) for p in critical])
+    fine = [p.eigenvalues[np.abs(p.eigenvalues) > 1e-9 * p.eigenvalues[-1]] for p in critical]
+    fine_ratio = np.array([float((ev > 0).mean()) for ev in fine])
     down = sum(bool((p.lowest_even < 0).all()) for p in critical)
     newton = np.array([p.newton_distance for p in critical])
     theta_norm = np.sqrt(sum(float((q.detach().numpy() ** 2).sum()) for q in runs[0].model.parameters()))
@@ -470,11 +474,18 @@ def _homework_text(ctx: LabContext, runs: list[Run], points: list[Point], critic
         "redundant parameters. Counting every eigenvalue > 0 as positive, as the homework does, lets these noise "
         f"signs pull the ratio towards 0.5 ({raw_ratio.min():.2f} to {raw_ratio.max():.2f}); a random symmetric "
         "matrix would give 0.5 too, which is why the claims above separate the zero eigenvalues and say how small "
-        f"the negative ones are.\n\n"
+        "the negative ones are. So the lecture's 'rarely above 0.6' is matched here only through that noise: "
+        f"among the eigenvalues that are not zero, {ratios.min():.0%} to {ratios.max():.0%} are positive. The "
+        "critical points this network reaches are nearly minima, with a few tiny directions of negative "
+        f"curvature. Where zero ends matters: {between.min()} to {between.max()} eigenvalues per point lie between "
+        f"rounding noise and the tolerance (1e-12 to {ZERO_TOL:g} lambda_max), of both signs. With a tolerance of "
+        f"1e-9 lambda_max they would count, and the share of positive ones among the non-zero would be "
+        f"{fine_ratio.min():.2f} to {fine_ratio.max():.2f}. The claims hold either way: the shape claim does not "
+        "depend on the tolerance, and a finer one only finds more negative eigenvalues.\n\n"
         f"(2) The negative eigenvalues are tiny ({lowest.min():.1e} to {lowest.max():.1e}, against a largest of "
         f"{highest.min():.0f} to {highest.max():.0f}), but far above rounding noise, which is below 1e-12 "
         "lambda_max (the exactly flat directions above). Along the eigenvector u of the most negative one the loss "
-        f"curves down as 1/2 lambda t^2 predicts in {down} of {n} points; in {creases} it curves *up*, and its even "
+        f"curves down, as the eigenvalue says, in {down} of {n} points; in {creases} it curves *up*, and its even "
         f"part grows like |t|, not t^2 (measured at t = {CREASE_TS[0]:g} and {CREASE_TS[-1]:g}): the point sits on "
         "a crease, where a ReLU's kink passes through a data point. The Hessian there is the curvature of one "
         "smooth piece of the loss; Adam's shrinking steps settle on such creases because the slope changes sign "
