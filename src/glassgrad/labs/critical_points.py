@@ -434,8 +434,9 @@ def _homework_text(ctx: LabContext, runs: list[Run], points: list[Point], critic
     highest = np.array([p.eigenvalues[-1] for p in critical])
     creases = sum(p.crease for p in critical)
     relative = [np.abs(p.eigenvalues) / p.eigenvalues[-1] for p in critical]
-    noise = max(float(r[r <= ZERO_TOL].max(initial=0.0)) for r in relative)  # the exact zeros, as computed
-    smallest = min(float(r[r > ZERO_TOL].min(initial=1.0)) for r in relative)
+    zeros = np.concatenate([r[r <= ZERO_TOL] for r in relative])  # the exact zeros, as computed
+    below = float((zeros < 1e-15).mean())
+    sparse = sum(int(((r > 1e-14) & (r < 1e-9)).sum()) for r in relative)
     coarse = 1e-6  # a coarser tolerance, for comparison
     between = np.array([int(((r > ZERO_TOL) & (r <= coarse)).sum()) for r in relative])
     coarse_ratio = np.array([float((p.eigenvalues[r > coarse] > 0).mean()) for p, r in zip(critical, relative)])
@@ -473,9 +474,11 @@ def _homework_text(ctx: LabContext, runs: list[Run], points: list[Point], critic
         f"**What else we see.** (1) {min(p.shape.zero for p in critical)} to {max(p.shape.zero for p in critical)} "
         f"of the {n_params} eigenvalues are zero. In exact arithmetic they are 0: a ReLU that is off for every x "
         "has three parameters that change nothing, and ReLUs that are on for every x act together as one linear "
-        f"function, with redundant parameters. Computed, they come out below {noise:.0e} lambda_max, with signs "
-        f"set by rounding; the tolerance ({ZERO_TOL:g}) sits far above that, in the empty gap below the smallest "
-        f"eigenvalue that is not zero ({smallest:.0e} lambda_max). Counting every eigenvalue > 0 as positive, as "
+        f"function, with redundant parameters. Computed, {below:.0%} of them come out below 1e-15 lambda_max, "
+        "with signs set by rounding. The tolerance sits in the sparse stretch between that noise and the "
+        f"bulk of the small eigenvalues (1e-9 to 1e-5 lambda_max): over all {n} points only {sparse} eigenvalues "
+        "lie between 1e-14 and 1e-9 lambda_max, so the counts hardly depend on where in it the tolerance goes. "
+        "Counting every eigenvalue > 0 as positive, as "
         "the homework does, lets the noise signs pull the ratio towards 0.5 "
         f"({raw_ratio.min():.2f} to {raw_ratio.max():.2f}); a random symmetric matrix gives 0.5 too, which is why "
         "the claims set the zero eigenvalues apart and bound the negative ones. Among the non-zero eigenvalues "
@@ -487,7 +490,7 @@ def _homework_text(ctx: LabContext, runs: list[Run], points: list[Point], critic
         "eigenvalues.\n\n"
         f"(2) The negative eigenvalues are tiny ({lowest.min():.1e} to {lowest.max():.1e}, against a largest of "
         f"{highest.min():.0f} to {highest.max():.0f}), but far above the rounding noise "
-        f"({noise:.0e} lambda_max). Along the eigenvector u of the most negative one the loss "
+        "(below 1e-15 lambda_max). Along the eigenvector u of the most negative one the loss "
         f"curves down, as the eigenvalue says, in {down} of {n} points; in {creases} it curves *up*, and its even "
         f"part grows like |t|, not t^2 (measured at t = {CREASE_TS[0]:g} and {CREASE_TS[-1]:g}): the point sits on "
         "a crease, where a ReLU's kink passes through a data point. The Hessian there is the curvature of one "
