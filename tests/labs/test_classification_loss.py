@@ -9,7 +9,7 @@ def _check(result, dataset):
     assert result.error is None, result.error
     failed = [c for c in result.claims if not c.holds]
     assert not failed, failed
-    assert len(result.claims) == 9 and len(result.figures) == 4
+    assert len(result.claims) == 12 and len(result.figures) == 4
     assert result.results["dataset"] == dataset
 
 

@@ -35,6 +35,7 @@ import glassgrad as gg
 import glassgrad.nn as nn
 import glassgrad.nn.functional as F
 from glassgrad.labs._digit_data import load_digit_data
+from glassgrad.labs._first_order import realized_share
 from glassgrad.labs._lab import Lab, LabContext
 from glassgrad.utils.data import DataLoader, TensorDataset
 
@@ -340,29 +341,6 @@ def batch_size_part(ctx: LabContext, x, y, x_test, y_test, dataset: str) -> None
 NOISE_LR = 0.1  # the same learning rate for batch 8 and the full batch
 
 
-def realized_share(model: nn.Module, x, y, xb, yb, lr: float) -> float:
-    """Take one SGD step (learning rate ``lr``) on the batch (xb, yb) and measure how much the loss on
-    all of (x, y) falls, as a share of what the batch's gradient g promises to first order,
-    lr * ||g||^2 (the fall of the batch's own loss for a small step). Puts the parameters back.
-
-    For the full batch the share is 1 up to a second-order term (lr ||g||^2 times about lr times the
-    curvature); for a small batch it is the part of its step that is also downhill for all images."""
-    params = list(model.parameters())
-    before = [p.detach().clone() for p in params]
-    opt = gg.optim.SGD(params, lr=lr)
-    with gg.no_grad():
-        start = F.cross_entropy(model(x), y).item()
-    opt.zero_grad()
-    F.cross_entropy(model(xb), yb).backward()
-    promised = lr * sum(float((p.grad.numpy().astype(np.float64) ** 2).sum()) for p in params)
-    opt.step()
-    with gg.no_grad():
-        fell = start - F.cross_entropy(model(x), y).item()
-        for p, b in zip(params, before):
-            p.copy_(b)
-    return fell / promised
-
-
 def noise_part(ctx: LabContext, x, y) -> None:
     import matplotlib.pyplot as plt
 
@@ -410,8 +388,13 @@ def noise_part(ctx: LabContext, x, y) -> None:
     # why: the full batch's gradient is the exact slope of the training loss, a batch of 8's is an estimate
     gg.manual_seed(ctx.seed)
     model, step = mlp(x.shape[1]), 0.01
-    exact = realized_share(model, x, y, x, y, step)
-    shares = [realized_share(model, x, y, x[i:i + 8], y[i:i + 8], step) for i in range(0, 160, 8)]
+
+    def loss_on(xs, ys):
+        return lambda: F.cross_entropy(model(xs), ys)
+
+    exact = realized_share(model.parameters(), loss_on(x, y), loss_on(x, y), step)
+    shares = [realized_share(model.parameters(), loss_on(x, y), loss_on(x[i:i + 8], y[i:i + 8]), step)
+              for i in range(0, 160, 8)]
     ctx.result("first_order_share", {"lr": step, "full batch": exact, "batch 8 (20 batches)": shares})
     # a wrong derivative (e.g. ReLU's halved) breaks the first-order prediction; a frozen step gives 0,
     # an ascending one -1
