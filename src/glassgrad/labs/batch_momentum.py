@@ -261,7 +261,10 @@ def batch_size_part(ctx: LabContext, x, y, x_test, y_test, dataset: str) -> None
     import matplotlib.pyplot as plt
 
     n = len(y)
-    small, large = 32, n // 10
+    # on MNIST, Keskar et al.'s sizes: a small batch, and 10% of the data. The 1,437 images of the
+    # 8x8 digits need a starker contrast for the difference in sharpness to show: batch 8 and all
+    small, large = (32, n // 10) if n >= 5000 else (8, n)
+    measurable = len(y_test) >= 5000  # see below: a difference of a fraction of a percent needs many test images
     max_updates = ctx.size(3000, 6000)
     runs = {b: train_to_loss(x, y, x_test, y_test, b, SAME_LR, TARGET_LOSS, max_updates, ctx.seed)
             for b in ctx.bar((small, large), "small vs large batch")}
@@ -274,20 +277,25 @@ def batch_size_part(ctx: LabContext, x, y, x_test, y_test, dataset: str) -> None
                                 "sharpness": r.sharpness} for b, r in runs.items()},
     })
     # a broken optimizer (frozen, or climbing the loss) never reaches the target: both claims fail
-    ctx.claim(
-        f"Small batches generalize better (the lecture's setting, Keskar et al.'s: both trained to the same "
-        f"training loss, below {TARGET_LOSS}, at the same learning rate {SAME_LR}): batch {small} ends with a "
-        f"higher test accuracy than batch {large:,} (10% of the data)",
-        f"test accuracy {100 * s.test_acc[-1]:.2f}% vs {100 * g.test_acc[-1]:.2f}% (training loss "
-        f"{s.train_loss[-1]:.3f} vs {g.train_loss[-1]:.3f})" if both else
-        f"target not reached within {max_updates:,} updates (batch {small}: {s.train_loss[-1]:.3g}, "
-        f"batch {large:,}: {g.train_loss[-1]:.3g})",
-        both and s.test_acc[-1] > g.test_acc[-1],
-        expected="both reach the target; small > large",
-    )
+    if measurable:
+        ctx.claim(
+            f"Small batches generalize better (the lecture's setting, Keskar et al.'s: both trained to the same "
+            f"training loss, below {TARGET_LOSS}, at the same learning rate {SAME_LR}): batch {small} ends with a "
+            f"higher test accuracy than batch {large:,} (10% of the data)",
+            f"test accuracy {100 * s.test_acc[-1]:.2f}% vs {100 * g.test_acc[-1]:.2f}% (training loss "
+            f"{s.train_loss[-1]:.3f} vs {g.train_loss[-1]:.3f})" if both else
+            f"target not reached within {max_updates:,} updates (batch {small}: {s.train_loss[-1]:.3g}, "
+            f"batch {large:,}: {g.train_loss[-1]:.3g})",
+            both and s.test_acc[-1] > g.test_acc[-1],
+            expected="both reach the target; small > large",
+        )
+    caveat = "" if measurable else (
+        f" With only {len(y_test):,} test images, one image is {100 / len(y_test):.2f}% of test accuracy, more "
+        "than the difference Keskar et al. found on MNIST (0.22%): this run does not claim that the small "
+        "batch generalizes better, only that it ends in a flatter place.")
     ratio = s.sharpness / g.sharpness if both else float("nan")
     ctx.claim(
-        f"... because the noise of small batches keeps them out of sharp minima: where batch {small} ends, the "
+        f"Small batches' noise keeps them out of sharp minima: where batch {small} ends, the "
         f"training loss curves up less than half as steeply (largest Hessian eigenvalue, on "
         f"{SHARPNESS_IMAGES:,} training images) as where batch {large:,} ends",
         f"largest eigenvalue {s.sharpness:.2f} vs {g.sharpness:.2f} ({ratio:.2f}x)" if both else "target not reached",
@@ -315,7 +323,7 @@ def batch_size_part(ctx: LabContext, x, y, x_test, y_test, dataset: str) -> None
         f"faster; on this CPU its updates took {g.update_seconds:.0f} s against {s.update_seconds:.0f} s (part "
         "(a)). Where the small batch wins is the lecture's point: trained to the same training loss, it "
         "ends in a flatter place and does better on the test set (by a fraction of a percent, as in Keskar "
-        "et al.)."
+        "et al.)." + caveat
     )
 
     fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(15, 3.9))
