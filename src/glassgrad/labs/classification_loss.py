@@ -343,6 +343,11 @@ def updates_to(losses: np.ndarray, target: float) -> int | None:
     return int(hit[0]) if hit.size else None
 
 
+def late_loss(losses: np.ndarray) -> float:
+    """The median training loss over the second half of the updates (inf if the run diverged)."""
+    return float(np.median(losses[len(losses) // 2:]))
+
+
 def settled_at(losses: np.ndarray, target: float) -> int | None:
     """The update count from which on the loss stays below ``target`` (None: it ends above it), so
     that a run that dips below the target and then diverges does not count as reaching it."""
@@ -370,8 +375,8 @@ class BatchNormRuns:
 
 
 def batchnorm_runs(ctx: LabContext, x_raw, x_norm, y) -> BatchNormRuns:
-    """Each set-up trained at each learning rate of BN_LRS; its best rate is the one after which the
-    loss stays below BN_TARGET soonest (if none gets there, the one with the lowest final loss)."""
+    """Each set-up trained at each learning rate of BN_LRS; its best rate is the one with the lowest
+    median loss over the second half of training (a median, so that one spike does not decide)."""
     steps = ctx.size(200, 2000)
     setups = {PLAIN: (x_raw, False), INPUT_NORM: (x_norm, False), BN_ONLY: (x_raw, True), BOTH: (x_norm, True)}
     curves, best = {}, {}
@@ -379,11 +384,7 @@ def batchnorm_runs(ctx: LabContext, x_raw, x_norm, y) -> BatchNormRuns:
         for lr in BN_LRS:
             curves[(name, lr)] = train_full_batch(x, y, bn, lr, steps, ctx.seed)
 
-        def score(lr, name=name):
-            hit = settled_at(curves[(name, lr)], BN_TARGET)
-            return (hit if hit is not None else steps, curves[(name, lr)][-1])
-
-        best[name] = min(BN_LRS, key=score)
+        best[name] = min(BN_LRS, key=lambda lr, name=name: late_loss(curves[(name, lr)]))
     return BatchNormRuns(steps, curves, best, {name: settled_at(curves[(name, best[name])], BN_TARGET)
                                                for name in setups})
 
@@ -425,14 +426,20 @@ def batchnorm_part(ctx: LabContext) -> None:
         best[INPUT_NORM] >= 100 * best[PLAIN] and fewer(INPUT_NORM, PLAIN),
         expected=">= 100x the rate, <= 1/10 the updates",
     )
+    # "trains": its median loss over the second half is below half that of always predicting the class
+    # shares; "learns nothing": at least that loss
+    trains, nothing = 0.5 * constant_loss, constant_loss - 0.01
+    large = [lr for lr in BN_LRS if 100 * best[PLAIN] <= lr <= 1.0]
+    plain_late = {lr: late_loss(runs.curves[(PLAIN, lr)]) for lr in large}
+    bn_late = {lr: late_loss(runs.curves[(BN_ONLY, lr)]) for lr in large}
     ctx.claim(
         "Batch norm alone (BatchNorm1d after each hidden linear layer, raw features in) does much the same for "
-        "the learning rate and the first steps: a rate at least 100x larger, and the loss below "
-        f"{BN_TARGET} (to stay) in at least 5x fewer updates than the plain network",
-        f"best learning rate {best[BN_ONLY]:g} vs {best[PLAIN]:g}; loss {BN_TARGET} in {shown(hits[BN_ONLY])} vs "
-        f"{shown(hits[PLAIN])}",
-        best[BN_ONLY] >= 100 * best[PLAIN] and fewer(BN_ONLY, PLAIN, 5),
-        expected=">= 100x the rate, <= 1/5 the updates",
+        f"the learning rate: at every rate of the grid from 100x the plain network's best up to 1, the plain "
+        f"network learns nothing (its loss stays at that of always predicting the class shares, {constant_loss:.3f}), "
+        "while with batch norm it trains (median loss over the second half below half that)",
+        "; ".join(f"lr {lr:g}: plain {plain_late[lr]:.3f}, batch norm {bn_late[lr]:.3f}" for lr in large),
+        bool(large) and all(plain_late[lr] >= nothing and bn_late[lr] < trains for lr in large),
+        expected=f"plain >= {nothing:.2f}, batch norm < {trains:.2f}",
     )
     ctx.claim(
         f"... but it does not replace input normalization: its first layer still sees the raw scales, and after "
@@ -443,14 +450,14 @@ def batchnorm_part(ctx: LabContext) -> None:
         expected="> 10x, and input normalization reaches the target",
     )
     top = BN_LRS[-1]
-    late = {name: float(runs.curves[(name, top)][steps // 2:].min()) for name in (BOTH, INPUT_NORM)}
+    late = {name: late_loss(runs.curves[(name, top)]) for name in (BOTH, INPUT_NORM)}
     ctx.claim(
         f"On normalized features, batch norm still widens the usable learning rates: at lr {top:g} the network "
-        f"with batch norm trains (its lowest loss over the second half of the {steps} updates is below "
-        f"{BN_TARGET}), the one without it does not (it diverges or sticks)",
-        f"lowest loss, second half: with batch norm {late[BOTH]:.3f}, without {late[INPUT_NORM]:.3f}",
-        late[BOTH] < BN_TARGET <= late[INPUT_NORM],
-        expected=f"with < {BN_TARGET} <= without",
+        f"with batch norm trains (median loss over the second half below half of {constant_loss:.3f}), the one "
+        "without it learns nothing (it diverges or sticks, at or above that loss)",
+        f"median loss, second half: with batch norm {late[BOTH]:.3f}, without {late[INPUT_NORM]:.3f}",
+        late[BOTH] < trains and late[INPUT_NORM] >= nothing,
+        expected=f"with < {trains:.2f}, without >= {nothing:.2f}",
     )
 
     # the gradient through the batch statistics: a wrong derivative anywhere in the network (e.g.
