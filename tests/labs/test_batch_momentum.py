@@ -9,7 +9,10 @@ def _check(result, dataset):
     assert result.error is None, result.error
     failed = [c for c in result.claims if not c.holds]
     assert not failed, failed
-    assert len(result.claims) == 9 and len(result.figures) == 5
+    # the 8x8 digits' 360 test images are too few to measure Keskar et al.'s generalization gap, so
+    # that claim is made on MNIST only
+    assert len(result.claims) == (11 if dataset == "MNIST" else 10) and len(result.figures) == 5
+    assert all(c.expected for c in result.claims)
     assert result.results["dataset"] == dataset
     batches = [row["batch"] for row in result.results["timing"]]
     assert batches[:4] == [1, 10, 100, 1000] and len(batches) == 5  # and the full batch

@@ -9,7 +9,8 @@ def _check(result, dataset):
     assert result.error is None, result.error
     failed = [c for c in result.claims if not c.holds]
     assert not failed, failed
-    assert len(result.claims) == 9 and len(result.figures) == 4
+    assert len(result.claims) == 12 and len(result.figures) == 4
+    assert all(c.expected for c in result.claims)
     assert result.results["dataset"] == dataset
 
 
