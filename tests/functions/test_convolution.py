@@ -215,6 +215,23 @@ def test_no_grad_for_frozen_input_and_weight():
         assert not F.conv2d(x, w).requires_grad
 
 
+# a batch of images through one group takes the batch-last col2im (strides, dilation, padding,
+# output padding); the hypothesis configs above reach it only with small batches
+BATCH_LAST_CASES = [
+    ("conv2d", dict(x=(8, 3, 9, 8), w=(4, 3, 3, 2), bias=True,
+                    kw=dict(stride=(2, 1), padding=(1, 0), dilation=(1, 2)))),
+    ("conv2d", dict(x=(5, 2, 7, 7), w=(3, 2, 5, 5), bias=False, kw={})),
+    ("conv_transpose2d", dict(x=(6, 3, 4, 5), w=(3, 2, 3, 3), bias=True,
+                              kw=dict(stride=2, padding=1, output_padding=1, dilation=1, groups=1))),
+]
+
+
+@pytest.mark.parametrize("op, cfg", BATCH_LAST_CASES)
+def test_batch_last_col2im_matches_torch(op, cfg):
+    got, want = _run_both(op, cfg, np.float64)
+    _assert_match(got, want, rtol=1e-10, atol=1e-10)
+
+
 # -- the im2col matrix a Conv2d keeps for its weight gradient --------------------------------
 
 

@@ -31,6 +31,7 @@ from glassgrad.functions._operands import promote
 from glassgrad.functions._windows import (
     accumulate_row_flat,
     accumulate_windows,
+    accumulate_windows_batch_last,
     batched,
     channel_major,
     clear_wrapped,
@@ -135,6 +136,11 @@ def _conv_transpose2d(gy, w, geom: Geometry, out_hw):
     n, g = gy.shape[0], geom.groups
     kernel = w.shape[2:]
     c = w.shape[1] * g
+    (top, bottom), (left, right) = geom.padding
+    h, wd = out_hw
+    row_flat = keeps_width(geom.stride, geom.padding, kernel, geom.dilation, wd, gy.shape[3])
+    if g == 1 and n > 1 and not row_flat:
+        return _conv_transpose2d_batch_last(gy, w, geom, out_hw)
     gmat = _gy_matrix(gy, g)
     wmat = _weight_matrix(w, g)
     xp = array_module(gy)
@@ -145,9 +151,7 @@ def _conv_transpose2d(gy, w, geom: Geometry, out_hw):
             xp.matmul(wt, gm[:, piece], out=out[:, piece])
     else:
         xp.matmul(wmat.swapaxes(-1, -2), gmat, out=cols)
-    (top, bottom), (left, right) = geom.padding
-    h, wd = out_hw
-    if keeps_width(geom.stride, geom.padding, kernel, geom.dilation, wd, gy.shape[3]):
+    if row_flat:
         cols = cols.reshape(c, *kernel, n, gy.shape[2] * gy.shape[3])
         buf = accumulate_row_flat(cols, (c, n, h + top + bottom, wd), geom.padding, kernel, geom.dilation)
         return channel_major(buf[:, :, top:top + h])
@@ -157,6 +161,30 @@ def _conv_transpose2d(gy, w, geom: Geometry, out_hw):
         kernel, gy.shape[2:], geom.stride, geom.dilation,
     )
     return channel_major(buf[:, :, top:top + h, left:left + wd])
+
+
+def _conv_transpose2d_batch_last(gy, w, geom: Geometry, out_hw):
+    """``_conv_transpose2d`` for a batch (one group), with the image index innermost: the
+    product ``W^T @ gy`` takes its rows as (offset, channel) and its columns as (pixel, image),
+    so that col2im adds runs of whole rows of the batch (see ``accumulate_windows_batch_last``).
+    Only ``gy`` and the result are transposed (copies of the small, non-window-sized arrays)."""
+    xp = array_module(gy)
+    n, o, ho, wo = gy.shape
+    _, c, kh, kw = w.shape
+    wmat = w.transpose(2, 3, 1, 0).reshape(kh * kw * c, o)  # W^T, rows (p, q, c)
+    gmat = xp.ascontiguousarray(gy.transpose(1, 2, 3, 0)).reshape(o, ho * wo * n)  # (i, j, n)
+    cols = scratch("cols", (kh * kw * c, ho * wo * n), gy.dtype, xp)
+    for piece in _pieces(gmat.shape[1], kh * kw * c + o, gy.itemsize):
+        xp.matmul(wmat, gmat[:, piece], out=cols[:, piece])
+    (top, bottom), (left, right) = geom.padding
+    h, wd = out_hw
+    buf = accumulate_windows_batch_last(
+        cols.reshape(kh, kw, c, ho, wo, n), (c, h + top + bottom, wd + left + right, n),
+        (kh, kw), (ho, wo), geom.stride, geom.dilation,
+    )
+    # back to channel-major memory ([C, N, H, W]), whose NCHW view the other ops expect
+    out = xp.ascontiguousarray(buf[:, top:top + h, left:left + wd].transpose(0, 3, 1, 2))
+    return channel_major(out)
 
 
 def _conv2d_grad_weight(x, gy, geom: Geometry, kernel, cols=None):
