@@ -252,9 +252,10 @@ def _weight_grads(cases, retain=False):
     return [w.grad.numpy() for w in ws]
 
 
-# 1x1 (row-flat view of a scratch buffer), 3x3 padded, strided valid, grouped
+# 1x1 (row-flat view of a scratch buffer), 3x3 padded, strided valid, grouped, batch-last
 KEEP_CASES = [((2, 3, 5, 6), (4, 3, 1, 1), {}), ((2, 4, 6, 5), (3, 4, 3, 3), dict(padding=1)),
-              ((1, 3, 7, 7), (2, 3, 2, 2), dict(stride=2)), ((2, 4, 5, 5), (4, 2, 3, 3), dict(groups=2))]
+              ((1, 3, 7, 7), (2, 3, 2, 2), dict(stride=2)), ((2, 4, 5, 5), (4, 2, 3, 3), dict(groups=2)),
+              ((3, 2, 6, 7), (3, 2, 3, 2), dict(stride=(1, 2), padding=(0, 1)))]
 
 
 @pytest.mark.parametrize("retain", [False, True])
