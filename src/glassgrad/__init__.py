@@ -6,6 +6,11 @@
     x.grad  # tensor([2., 4.])
 """
 
+# first, on import: let malloc keep freed memory (fewer page faults; GLASSGRAD_MALLOC=system
+# opts out), see _malloc.py
+from glassgrad import _malloc  # noqa: F401
+
+# isort: split
 # _tensor first: it defines Tensor, which the op modules import (see functions/_operands.py)
 from glassgrad._tensor import Tensor, as_tensor, from_numpy, tensor
 

@@ -215,6 +215,85 @@ def test_no_grad_for_frozen_input_and_weight():
         assert not F.conv2d(x, w).requires_grad
 
 
+# a batch of images through one group takes the batch-last col2im (strides, dilation, padding,
+# output padding); the hypothesis configs above reach it only with small batches
+BATCH_LAST_CASES = [
+    ("conv2d", dict(x=(8, 3, 9, 8), w=(4, 3, 3, 2), bias=True,
+                    kw=dict(stride=(2, 1), padding=(1, 0), dilation=(1, 2)))),
+    ("conv2d", dict(x=(5, 2, 7, 7), w=(3, 2, 5, 5), bias=False, kw={})),
+    ("conv_transpose2d", dict(x=(6, 3, 4, 5), w=(3, 2, 3, 3), bias=True,
+                              kw=dict(stride=2, padding=1, output_padding=1, dilation=1, groups=1))),
+]
+
+
+@pytest.mark.parametrize("op, cfg", BATCH_LAST_CASES)
+def test_batch_last_col2im_matches_torch(op, cfg):
+    got, want = _run_both(op, cfg, np.float64)
+    _assert_match(got, want, rtol=1e-10, atol=1e-10)
+
+
+# -- the im2col matrix a Conv2d keeps for its weight gradient --------------------------------
+
+
+def _weight_grads(cases, retain=False):
+    """Weight gradients of several convs run forward first, then backward (twice if ``retain``):
+    a kept im2col matrix must survive the later layers' forwards."""
+    rng = np.random.default_rng(3)
+    ws, loss = [], 0
+    for x_shape, w_shape, kw in cases:
+        x = gg.tensor(rng.standard_normal(x_shape))
+        w = gg.tensor(rng.standard_normal(w_shape), requires_grad=True)
+        ws.append(w)
+        y = F.conv2d(x, w, **kw)
+        loss = loss + (y * gg.tensor(rng.standard_normal(tuple(y.shape)))).sum()
+    loss.backward(retain_graph=retain)
+    if retain:
+        loss.backward()  # accumulates: twice the gradient
+    return [w.grad.numpy() for w in ws]
+
+
+# 1x1 (row-flat view of a scratch buffer), 3x3 padded, strided valid, grouped, batch-last
+KEEP_CASES = [((2, 3, 5, 6), (4, 3, 1, 1), {}), ((2, 4, 6, 5), (3, 4, 3, 3), dict(padding=1)),
+              ((1, 3, 7, 7), (2, 3, 2, 2), dict(stride=2)), ((2, 4, 5, 5), (4, 2, 3, 3), dict(groups=2)),
+              ((3, 2, 6, 7), (3, 2, 3, 2), dict(stride=(1, 2), padding=(0, 1)))]
+
+
+@pytest.mark.parametrize("retain", [False, True])
+def test_kept_columns_give_the_gradient_made_again(monkeypatch, retain):
+    from glassgrad.functions import convolution
+
+    kept = _weight_grads(KEEP_CASES, retain)
+    monkeypatch.setattr(convolution, "_KEEP_COLS_BYTES", 0)  # nothing kept: im2col again in backward
+    again = _weight_grads(KEEP_CASES, retain)
+    for a, b in zip(kept, again):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_columns_kept_only_in_grad_mode_and_dropped_after_backward(monkeypatch):
+    from glassgrad.functions.convolution import Conv2d, Geometry
+
+    x = gg.randn(2, 3, 6, 6)
+    w = gg.randn(4, 3, 3, 3, requires_grad=True)
+    y = F.conv2d(x, w)
+    assert y.grad_fn._cols is not None
+    fn = y.grad_fn
+    y.sum().backward()
+    assert fn._cols is None
+    with gg.no_grad():
+        fn = Conv2d(Geometry((1, 1), ((0, 0), (0, 0)), (1, 1), 1), (4, 4))
+        fn(x, w)
+    assert fn._cols is None
+
+
+def test_changing_the_input_in_place_after_forward_is_caught():
+    x = gg.randn(2, 3, 6, 6)
+    w = gg.randn(4, 3, 3, 3, requires_grad=True)
+    y = F.conv2d(x, w)
+    x.add_(1.0)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.sum().backward()
+
+
 # -- bad input ------------------------------------------------------------------------------
 
 

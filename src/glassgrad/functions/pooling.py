@@ -68,14 +68,16 @@ class MaxPool2d(Function):
                 best = v.copy()
                 argmax = xp.zeros(best.shape, dtype=_index_dtype(self.win))
                 better = xp.empty(best.shape, dtype=bool)
+                # the mask as 0/1 of argmax's dtype (a free view for uint8): no cast in the multiply
+                mask = better.view(argmax.dtype) if argmax.dtype.itemsize == 1 else better
                 winner = xp.empty(best.shape, dtype=argmax.dtype)
                 continue
             xp.greater(v, best, out=better)
             xp.maximum(best, v, out=best)  # propagates NaN
             # offsets come in increasing order, so "set to k where better" is a maximum
-            xp.multiply(better, argmax.dtype.type(k), out=winner)
+            xp.multiply(mask, argmax.dtype.type(k), out=winner)
             xp.maximum(argmax, winner, out=argmax)
-        if xp.isnan(best).any():
+        if best.size and xp.isnan(best.max()):  # (max propagates NaN; cheaper than isnan().any())
             argmax = self._nan_argmax(buf, argmax)
         self.argmax = argmax
         return channel_major(best)
@@ -104,9 +106,11 @@ class MaxPool2dScatter(Function):
         xp = array_module(gy)
         n, c, h, w = self.in_shape
         g = channel_major(gy)
-        buf = xp.zeros((c, n, *self.win.buf_hw), dtype=gy.dtype)
-        hit = xp.empty(self.argmax.shape, dtype=bool)
         disjoint = _disjoint(self.win)
+        # windows that tile the buffer write every place of it: no need to zero it first
+        make = xp.empty if disjoint and _tiles(self.win) else xp.zeros
+        buf = make((c, n, *self.win.buf_hw), dtype=gy.dtype)
+        hit = xp.empty(self.argmax.shape, dtype=bool)
         part_g = None if disjoint else xp.empty(self.argmax.shape, dtype=gy.dtype)
         for k, where in _offsets(self.win):
             xp.equal(self.argmax, k, out=hit)
@@ -144,6 +148,13 @@ class MaxPool2dGather(Function):
 
     def backward(self, gy):
         return MaxPool2dScatter(self.win, self.argmax, self.in_shape)(gy)
+
+
+def _tiles(win: Window) -> bool:
+    """True when the windows cover the buffer exactly, each place once (kernel == stride, no
+    dilation, and the buffer as large as the windows reach)."""
+    (oh, ow), (sh, sw) = win.out_hw, win.stride
+    return win.kernel == win.stride and win.dilation == (1, 1) and win.buf_hw == (oh * sh, ow * sw)
 
 
 def _disjoint(win: Window) -> bool:
