@@ -12,7 +12,7 @@ def test_piecewise_claims_hold(tmp_path):
     assert result.error is None, result.error
     failed = [c for c in result.claims if not c.holds]
     assert not failed, failed
-    assert len(result.claims) == 7 and len(result.figures) == 4
+    assert len(result.claims) == 6 and len(result.figures) == 4
 
 
 def test_piecewise_linear_is_constant_outside_and_exact_inside():
