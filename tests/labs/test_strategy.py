@@ -10,7 +10,7 @@ def _check(result, data_prefix):
     assert result.results["data"].startswith(data_prefix), result.results["data"]
     failed = [c for c in result.claims if not c.holds]
     assert not failed, failed
-    assert len(result.claims) == 7 and len(result.figures) == 4
+    assert len(result.claims) == 6 and len(result.figures) == 4
     overfitting = result.results["overfitting"]
     assert overfitting["label_noise"] == 0.3 and overfitting["flipped_train_labels_memorized"] > 0.9
 
