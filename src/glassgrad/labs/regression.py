@@ -714,8 +714,8 @@ def figure_error_surface(ctx: LabContext, s: ErrorSurface) -> None:
     fig.colorbar(cs, ax=ax, label="MAE (thousands)")
     for (label, (path, _)), color in zip(s.paths.items(), ("white", "tab:orange", "tab:red")):
         shown = path[:15] if "large" in label else path
-        ax.plot(shown[:, 0], shown[:, 1], ".-", ms=3, lw=0.7, color=color,
-                label=f"lr {label}" + (", first 15 steps" if "large" in label else ""))
+        ax.plot(shown[:, 0], shown[:, 1], ".-", ms=3, lw=0.7, color=color, zorder=2 if "large" in label else 3,
+                label=f"lr {label}" + (", first 15 steps" if "large" in label else ""))  # the crawl on top
     ax.plot(*s.lad, "k*", ms=12, label="optimum (linear program)")
     ax.set(xlabel="w", ylabel="b", title="Gradient descent on the MAE surface")
     ax.legend(fontsize=7, loc="upper right")
