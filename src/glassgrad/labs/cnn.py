@@ -13,8 +13,11 @@ subsamples the maps. The lab checks, with real training on MNIST:
 - A CNN is not invariant to rotation: trained on upright digits it loses accuracy on rotated test
   digits. Data augmentation (random rotations and shifts of the training images) recovers much of
   it (measured on a small training set of 1,000 images, where augmentation matters most).
+- Weight sharing, seen in the gradient: a first-layer filter weight is used at every position,
+  so its gradient is the sum over positions, and the slope of the loss (finite differences).
 - Pooling vs no pooling: pooling cuts the activations and the parameters of the layer after it
-  (and the time per step); its effect on accuracy is reported as measured.
+  (and the time per step); these follow from the architecture, so the report gives them, and the
+  effect on accuracy, in its prose rather than as claims.
 
 Without MNIST (offline), scikit-learn's 8x8 digits stand in, and the report says so.
 """

@@ -4,7 +4,8 @@ first, then at the test loss.
 - Large training loss from an optimization failure, not overfitting: a deeper plain network
   (20 layers of ReLUs, default initialization, no normalization) ends at a higher training loss
   than a 5-layer one trained the same way, although it can compute everything the 5-layer one
-  computes (its extra layers as identities). The lecture's example: 56 vs 20 layers.
+  computes (its extra layers as identities). The lecture's example: 56 vs 20 layers. Why: at
+  initialization each layer divides the backward signal's mean square by about 6.
 - Overfitting, caught by a validation set split from the training data: a big network trained
   long on little data, 30% of whose labels were flipped at random (label noise, so that even the
   8x8 digits overfit plainly), drives its training loss to ~0 while its validation loss rises;
@@ -14,8 +15,13 @@ first, then at the test loss.
   validation on the training data picks one whose test error is close to the best.
 - The bias-complexity trade-off: the training loss falls as the model grows, the test loss first
   falls (less model bias) then rises (overfitting).
+  (These two are fitted by NumPy's exact least squares, so the report states them in its prose
+  and its figure, not as claims: a claim is a measurement made with glassgrad.)
 - Mismatch: trained on ordinary digits and tested on inverted ones, the test error stays high
   however much training data is used; more data does not fix a mismatch.
+
+Each claim's ``expected`` says what a working library shows; the claims that train also check
+that training happened (a loss far below guessing's ln 10), so a broken optimizer fails them.
 """
 
 from __future__ import annotations
