@@ -37,3 +37,26 @@ def test_cnn_without_mnist_uses_the_digits_and_says_so(tmp_path, monkeypatch):
     assert any("MNIST was not available" in t for t in result.text)
     failed = [c for c in result.claims if not c.holds]
     assert not failed, failed
+
+
+def _weight_sharing_claim(tmp_path):
+    import numpy as np
+
+    import glassgrad as gg
+    from glassgrad.labs._lab import LabContext
+    from glassgrad.labs.cnn import make_cnn, shared_weight_gradient
+
+    gg.manual_seed(0)
+    x = np.random.default_rng(0).normal(size=(4, 1, 8, 8)).astype(np.float32)
+    ctx = LabContext(out_dir=tmp_path)
+    shared_weight_gradient(ctx, make_cnn((3, 4), 8), x, np.arange(4))
+    return ctx.claims[-1]
+
+
+def test_weight_sharing_claim_holds_and_catches_a_wrong_relu_derivative(tmp_path, monkeypatch):
+    assert _weight_sharing_claim(tmp_path).holds
+    from glassgrad.functions.activation import ReLU
+
+    backward = ReLU.backward
+    monkeypatch.setattr(ReLU, "backward", lambda self, gy: backward(self, gy) * 0.5)
+    assert not _weight_sharing_claim(tmp_path).holds

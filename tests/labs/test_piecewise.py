@@ -12,7 +12,7 @@ def test_piecewise_claims_hold(tmp_path):
     assert result.error is None, result.error
     failed = [c for c in result.claims if not c.holds]
     assert not failed, failed
-    assert len(result.claims) == 7 and len(result.figures) == 4
+    assert len(result.claims) == 6 and len(result.figures) == 4
 
 
 def test_piecewise_linear_is_constant_outside_and_exact_inside():
@@ -33,3 +33,11 @@ def test_parallel_nets_train_like_separate_networks():
         ((nets(x)[:, r] - y[:, 0]) ** 2).mean().backward()
         np.testing.assert_allclose(nets.w.grad.numpy()[r], together[r], rtol=1e-12)
         assert not np.any(np.delete(nets.w.grad.numpy(), r, axis=0))
+
+
+def test_fitted_sigmoid_steepness_scales_with_the_ramp():
+    from glassgrad.labs.piecewise import fit_sigmoid
+
+    x = np.linspace(-3, 3, 1201)
+    wd = [fit_sigmoid(x, np.clip(x / d + 0.5, 0, 1), 600, 0.2, cosine=True).w * d for d in (1.0, 2.0)]
+    assert 4.5 < wd[0] < 6 and abs(wd[0] - wd[1]) < 0.05 * wd[0]

@@ -11,7 +11,7 @@ def test_regression_claims_hold(tmp_path):
     assert result.error is None, result.error
     failed = [c for c in result.claims if not c.holds]
     assert not failed, failed
-    assert len(result.claims) >= 14 and len(result.figures) == 6
+    assert len(result.claims) == 16 and len(result.figures) == 6
     table = result.results["table"]
     assert len(table) == 11 and all(0 < row["L"] < 2 and 0 < row["L_test"] < 2 for row in table.values())
     section = (tmp_path / "section.md").read_text()
