@@ -160,3 +160,13 @@ def test_offline_the_command_says_once_in_one_line_that_mnist_is_missing(tmp_pat
                         "using scikit-learn's 8x8 digits instead. Set GLASSGRAD_DATA to a folder with MNIST's "
                         "files to use MNIST."], out.stderr
         assert "warnings.warn" not in out.stderr and "UserWarning" not in out.stderr
+
+
+@pytest.mark.parametrize("argv", [["course"], ["lab", "run", "cnn"]])
+def test_the_quick_setting_is_the_default(argv):
+    from glassgrad.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(argv).full is False
+    assert parser.parse_args([*argv, "--quick"]).full is False
+    assert parser.parse_args([*argv, "--full"]).full is True

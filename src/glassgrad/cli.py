@@ -128,6 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
         setting.add_argument("--quick", dest="full", action="store_false",
                              help="the quick setting, minutes on a laptop (the default)")
         setting.add_argument("--full", action="store_true", help="the full setting, closer to the lecture's scale")
+        # both options set ``full``; argparse takes the default of the first one given (--quick's,
+        # True for a store_false), so the quick default must be set explicitly
+        p.set_defaults(full=False)
         p.add_argument("--out", default=out_default, metavar="DIR", help=f"output folder (default {out_default})")
         p.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (default 0)")
         p.add_argument("--quiet", action="store_true", help="no progress bars, no warning that MNIST is missing")
