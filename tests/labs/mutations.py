@@ -61,10 +61,15 @@ from glassgrad.labs._lab import Claim
 _MISSING = object()
 
 
-class _Patches:
-    """Set attributes and put them all back (in reverse order) on exit."""
+class Breakage:
+    """What a breakage's ``with`` block gives: ``calls`` counts how often the broken code ran (an
+    optimizer step, a ReLU, a gradient made with create_graph=True), so that a lab that never
+    reaches it can be told from one that does and does not notice. It also sets attributes and
+    puts them all back (in reverse order) on exit."""
 
-    def __init__(self) -> None:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.calls = 0
         self._undo: list[tuple[object, str, object]] = []
 
     def set(self, owner: object, name: str, value: object) -> None:
@@ -83,13 +88,13 @@ class _Patches:
 
 
 @contextlib.contextmanager
-def _patched(apply: Callable[[_Patches], None]) -> Iterator[None]:
-    patches = _Patches()
+def _patched(name: str, apply: Callable[[Breakage], None]) -> Iterator[Breakage]:
+    breakage = Breakage(name)
     try:
-        apply(patches)
-        yield
+        apply(breakage)
+        yield breakage
     finally:
-        patches.undo()
+        breakage.undo()
 
 
 def _optimizer_classes() -> list[type]:
@@ -102,7 +107,7 @@ def _optimizer_classes() -> list[type]:
     return found
 
 
-def _wrap_every_step(patches: _Patches, wrap: Callable[[Callable], Callable]) -> None:
+def _wrap_every_step(patches: Breakage, wrap: Callable[[Callable], Callable]) -> None:
     """Replace the ``step`` of every optimizer class that defines one by ``wrap(step)``. A step
     that calls another (a subclass's ``step`` calling ``super().step()``) is broken once: only the
     outermost call runs the wrapper."""
@@ -114,6 +119,7 @@ def _wrap_every_step(patches: _Patches, wrap: Callable[[Callable], Callable]) ->
             if getattr(depth, "n", 0):
                 return step(self, *args, **kwargs)
             depth.n = 1
+            patches.calls += 1
             try:
                 return broken(self, *args, **kwargs)
             finally:
@@ -131,7 +137,7 @@ def _params_with_grad(optimizer) -> list[gg.Tensor]:
     return [p for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
 
 
-def frozen() -> contextlib.AbstractContextManager[None]:
+def frozen() -> contextlib.AbstractContextManager[Breakage]:
     """Every optimizer's step leaves the parameters unchanged."""
 
     def wrap(step):
@@ -146,10 +152,10 @@ def frozen() -> contextlib.AbstractContextManager[None]:
 
         return frozen_step
 
-    return _patched(lambda patches: _wrap_every_step(patches, wrap))
+    return _patched("frozen", lambda patches: _wrap_every_step(patches, wrap))
 
 
-def ascent() -> contextlib.AbstractContextManager[None]:
+def ascent() -> contextlib.AbstractContextManager[Breakage]:
     """Gradient ascent: the gradients are negated before every optimizer step."""
 
     def wrap(step):
@@ -166,7 +172,7 @@ def ascent() -> contextlib.AbstractContextManager[None]:
 
         return ascent_step
 
-    return _patched(lambda patches: _wrap_every_step(patches, wrap))
+    return _patched("ascent", lambda patches: _wrap_every_step(patches, wrap))
 
 
 class HalfSlopeReLU(gg.autograd.Function):
@@ -180,20 +186,44 @@ class HalfSlopeReLU(gg.autograd.Function):
         return gy * (self.inputs[0].detach() > 0).to(gy.dtype) * 0.5
 
 
-def _half_relu(input, inplace: bool = False):
-    return HalfSlopeReLU()(input)
+class UnmaskedReLU(gg.autograd.Function):
+    """max(x, 0) whose backward forgets the mask: derivative 1 for x < 0 too (the right one is 0)."""
+
+    uses_inputs = False
+
+    def forward(self, x):
+        return np.maximum(x, 0)
+
+    def backward(self, gy):
+        return gy
 
 
-def relu_half() -> contextlib.AbstractContextManager[None]:
-    """ReLU's derivative halved, its forward unchanged: through every public way to call a ReLU."""
+def _wrong_relu(name: str, function: type[gg.autograd.Function]) -> contextlib.AbstractContextManager[Breakage]:
+    """ReLU computed by ``function`` through every public way to call one."""
+    breakage: list[Breakage] = []
 
-    def apply(patches: _Patches) -> None:
-        patches.set(gg, "relu", _half_relu)
-        patches.set(F, "relu", _half_relu)
-        patches.set(gg.Tensor, "relu", lambda self: _half_relu(self))
-        patches.set(gg.nn.ReLU, "forward", lambda self, x: _half_relu(x))
+    def relu(input, inplace: bool = False):
+        breakage[0].calls += 1
+        return function()(input)
 
-    return _patched(apply)
+    def apply(patches: Breakage) -> None:
+        breakage.append(patches)
+        patches.set(gg, "relu", relu)
+        patches.set(F, "relu", relu)
+        patches.set(gg.Tensor, "relu", lambda self: relu(self))
+        patches.set(gg.nn.ReLU, "forward", lambda self, x: relu(x))
+
+    return _patched(name, apply)
+
+
+def relu_half() -> contextlib.AbstractContextManager[Breakage]:
+    """ReLU's derivative halved, its forward unchanged."""
+    return _wrong_relu("relu_half", HalfSlopeReLU)
+
+
+def relu_nomask() -> contextlib.AbstractContextManager[Breakage]:
+    """ReLU's backward without its mask (derivative 1 everywhere), its forward unchanged."""
+    return _wrong_relu("relu_nomask", UnmaskedReLU)
 
 
 class _SecondOrderError(gg.autograd.Function):
@@ -227,17 +257,19 @@ def _symmetric_noise(n: int, scale: float) -> np.ndarray:
     return scale * np.sqrt(n) * (u * rng.choice([-1.0, 1.0], 16)) @ u.T
 
 
-def wrong_hvp(scale: float = 1.0) -> contextlib.AbstractContextManager[None]:
+def wrong_hvp(scale: float = 1.0) -> contextlib.AbstractContextManager[Breakage]:
     """Every Hessian (and Hessian-vector product) computed by double backprop is H + S for a fixed
     random symmetric S; first derivatives stay right."""
     real_grad = gg.autograd.grad
     noise: dict[int, np.ndarray] = {}
+    breakage: list[Breakage] = []
 
     @functools.wraps(real_grad)
     def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
         grads = real_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused)
         if not create_graph:
             return grads
+        breakage[0].calls += 1
         thetas = [inputs] if isinstance(inputs, gg.Tensor) else list(inputs)
         sizes = [x.numel() for x in thetas]
         n = sum(sizes)
@@ -249,18 +281,23 @@ def wrong_hvp(scale: float = 1.0) -> contextlib.AbstractContextManager[None]:
             start += size
         return tuple(out)
 
-    return _patched(lambda patches: patches.set(gg.autograd, "grad", grad))
+    def apply(patches: Breakage) -> None:
+        breakage.append(patches)
+        patches.set(gg.autograd, "grad", grad)
+
+    return _patched("wrong_hvp", apply)
 
 
-MUTATIONS: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
+MUTATIONS: dict[str, Callable[[], contextlib.AbstractContextManager[Breakage]]] = {
     "frozen": frozen,
     "ascent": ascent,
     "relu_half": relu_half,
+    "relu_nomask": relu_nomask,
     "wrong_hvp": wrong_hvp,
 }
 # the labs each breakage is meant for (every lab trains, so the first three apply to all)
 MUTATION_LABS: dict[str, list[str] | None] = {"frozen": None, "ascent": None, "relu_half": None,
-                                              "wrong_hvp": ["critical-points"]}
+                                              "relu_nomask": None, "wrong_hvp": ["critical-points"]}
 
 
 def run_quick(lab_name: str, seed: int = 0) -> LabResult:
@@ -274,11 +311,12 @@ def surviving_claims(result: LabResult) -> list[Claim]:
     return [c for c in result.claims if c.holds]
 
 
-def _line(lab: str, mutation: str, r: LabResult) -> str:
+def _line(lab: str, mutation: str, r: LabResult, calls: int | None = None) -> str:
     survivors = surviving_claims(r)
     nan = sum(("nan" in c.measured.lower() or "inf" in c.measured.lower()) for c in r.claims)
     note = f", CRASHED: {r.error.strip().splitlines()[0]}" if r.error else ""
     note += f", nan/inf in {nan} measured value(s)" if nan else ""
+    note += ", NOT EXERCISED (the lab never ran the broken code)" if calls == 0 else ""
     return f"{lab:<20} {mutation:<10} {len(survivors):>2} of {len(r.claims):>2} claims hold ({r.seconds:.0f} s){note}"
 
 
@@ -309,9 +347,9 @@ def main(argv: list[str] | None = None) -> int:
             meant = MUTATION_LABS[m]
             if meant is not None and name not in meant and not explicit:
                 continue
-            with MUTATIONS[m]():
+            with MUTATIONS[m]() as breakage:
                 r = run_quick(name, args.seed)
-            print(_line(name, m, r), flush=True)
+            print(_line(name, m, r, breakage.calls), flush=True)
             if not args.quiet:
                 for c in surviving_claims(r):
                     print(f"    survives: {c.text} -- measured {c.measured}")
