@@ -5,6 +5,8 @@ would pass with any library. Each breakage below is a context manager that chang
 through its public API (``gg.optim.Optimizer`` and its subclasses' ``step``, ``gg.relu``,
 ``gg.nn.functional.relu``, ``Tensor.relu``, ``gg.nn.ReLU.forward``, ``gg.autograd.grad``), so the
 breakages keep working when the library's insides are refactored, and undoes every change on exit.
+Each gives a ``Breakage`` whose ``calls`` counts how often the broken code ran, so that a lab that
+never reaches it (``with frozen() as b: ...; b.calls == 0``) is told from one that does not notice.
 
 - ``frozen()``: every optimizer's ``step`` leaves the parameters unchanged (the real step runs, so
   the optimizer's state and learning-rate schedules advance as usual, then the parameters are put
@@ -15,8 +17,15 @@ breakages keep working when the library's insides are refactored, and undoes eve
 - ``relu_half()``: ReLU's forward is unchanged but its derivative is halved (1/2 instead of 1 for
   x > 0), built as a public ``gg.autograd.Function`` subclass. Every gradient through a ReLU
   network is then wrong by a factor that shrinks with depth, while every forward value is right:
-  the kind of bug a gradient check catches and a loss curve may hide. A lab whose claims rest on
-  trained ReLU networks should notice.
+  the kind of bug a gradient check catches and a loss curve may hide. But every path from the
+  loss to a layer's weights crosses the same number of ReLUs, so each layer's gradient is only
+  multiplied by a constant: Adam's update ignores that exactly, and for SGD it is a per-layer
+  learning rate. Under Adam it is an equivalent mutation, which no honest claim can catch; it is
+  kept to show that, and the tests hold the labs to the next one.
+- ``relu_nomask()``: ReLU's forward unchanged, its backward forgets the mask (derivative 1 for
+  x < 0 as well), a classic bug: the gradient is that of a network whose units are all on, so it
+  is wrong in direction, not only in size. A lab whose claims rest on trained ReLU networks
+  should notice.
 - ``wrong_hvp(scale=1.0)``: second derivatives are wrong, first derivatives right.
   ``gg.autograd.grad(..., create_graph=True)`` returns gradients with the right values whose own
   derivative with respect to the inputs carries an extra fixed random symmetric matrix S (entries
