@@ -97,8 +97,7 @@ class Breakage:
 
 
 @contextlib.contextmanager
-def _patched(name: str, apply: Callable[[Breakage], None]) -> Iterator[Breakage]:
-    breakage = Breakage(name)
+def _patched(breakage: Breakage, apply: Callable[[Breakage], None]) -> Iterator[Breakage]:
     try:
         apply(breakage)
         yield breakage
@@ -161,7 +160,7 @@ def frozen() -> contextlib.AbstractContextManager[Breakage]:
 
         return frozen_step
 
-    return _patched("frozen", lambda patches: _wrap_every_step(patches, wrap))
+    return _patched(Breakage("frozen"), lambda patches: _wrap_every_step(patches, wrap))
 
 
 def ascent() -> contextlib.AbstractContextManager[Breakage]:
@@ -181,7 +180,7 @@ def ascent() -> contextlib.AbstractContextManager[Breakage]:
 
         return ascent_step
 
-    return _patched("ascent", lambda patches: _wrap_every_step(patches, wrap))
+    return _patched(Breakage("ascent"), lambda patches: _wrap_every_step(patches, wrap))
 
 
 class HalfSlopeReLU(gg.autograd.Function):
@@ -209,20 +208,19 @@ class UnmaskedReLU(gg.autograd.Function):
 
 def _wrong_relu(name: str, function: type[gg.autograd.Function]) -> contextlib.AbstractContextManager[Breakage]:
     """ReLU computed by ``function`` through every public way to call one."""
-    breakage: list[Breakage] = []
+    breakage = Breakage(name)
 
     def relu(input, inplace: bool = False):
-        breakage[0].calls += 1
+        breakage.calls += 1
         return function()(input)
 
     def apply(patches: Breakage) -> None:
-        breakage.append(patches)
         patches.set(gg, "relu", relu)
         patches.set(F, "relu", relu)
         patches.set(gg.Tensor, "relu", lambda self: relu(self))
         patches.set(gg.nn.ReLU, "forward", lambda self, x: relu(x))
 
-    return _patched(name, apply)
+    return _patched(breakage, apply)
 
 
 def relu_half() -> contextlib.AbstractContextManager[Breakage]:
@@ -271,14 +269,14 @@ def wrong_hvp(scale: float = 1.0) -> contextlib.AbstractContextManager[Breakage]
     random symmetric S; first derivatives stay right."""
     real_grad = gg.autograd.grad
     noise: dict[int, np.ndarray] = {}
-    breakage: list[Breakage] = []
+    breakage = Breakage("wrong_hvp")
 
     @functools.wraps(real_grad)
     def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
         grads = real_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused)
         if not create_graph:
             return grads
-        breakage[0].calls += 1
+        breakage.calls += 1
         thetas = [inputs] if isinstance(inputs, gg.Tensor) else list(inputs)
         sizes = [x.numel() for x in thetas]
         n = sum(sizes)
@@ -290,11 +288,7 @@ def wrong_hvp(scale: float = 1.0) -> contextlib.AbstractContextManager[Breakage]
             start += size
         return tuple(out)
 
-    def apply(patches: Breakage) -> None:
-        breakage.append(patches)
-        patches.set(gg.autograd, "grad", grad)
-
-    return _patched("wrong_hvp", apply)
+    return _patched(breakage, lambda patches: patches.set(gg.autograd, "grad", grad))
 
 
 MUTATIONS: dict[str, Callable[[], contextlib.AbstractContextManager[Breakage]]] = {
