@@ -251,6 +251,7 @@ def test_one_seed_given_by_seeds_is_a_plain_run(tmp_path, monkeypatch, capsys):
 
 
 @pytest.mark.lab
+@pytest.mark.slow  # two real runs of a lab, 20-60 s; the toy lab above is the quick check
 def test_lab_run_on_two_seeds(tmp_path):
     out = glassgrad("lab", "run", "adaptive-lr", "--seeds", "0,1", "--quiet", "--out", str(tmp_path))
     assert out.returncode in (0, 1), out.stderr
