@@ -182,7 +182,8 @@ def test_parse_seeds(spec, seeds):
 
 @pytest.mark.parametrize("spec, why", [("x", "got 'x'"), ("-1", "got '-1'"), ("0,,1", "got '0,,1'"),
                                        ("3-1", "ends below its start"), ("0-2,1", "seed 1 is given twice"),
-                                       (str(2**32), "is too large"), ("1.5", "got '1.5'")])
+                                       (str(2**32), "is too large"), ("1.5", "got '1.5'"),
+                                       (f"0-{2**32 - 1}", "more than 1000 seeds")])
 def test_bad_seeds_are_one_line(spec, why, tmp_path, capsys):
     assert main(["course", "--seeds", spec, "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err

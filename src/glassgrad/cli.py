@@ -22,6 +22,8 @@ from glassgrad import __version__
 
 # numpy's seeding takes 32-bit seeds; keeping to them lets a lab pass its seed anywhere
 SEED_MAX = 2**32 - 1
+# each seed is a full run of every lab: a longer --seeds list is a typo, not a plan
+MAX_SEEDS = 1000
 
 
 class UsageError(Exception):
@@ -51,9 +53,11 @@ def _check_seed(seed: int) -> None:
 
 def parse_seeds(spec: str) -> list[int]:
     """``--seeds``: one seed ("3"), a range ("0-4", both ends included), or a comma-separated list
-    of those ("0,2,3" or "0-2,7"); each seed from 0 to SEED_MAX, none given twice."""
+    of those ("0,2,3" or "0-2,7"); each seed from 0 to SEED_MAX, none given twice, at most
+    MAX_SEEDS of them."""
     expected = f"--seeds must be a seed (3), a range (0-4) or a list (0,2,3) of integers from 0 to {SEED_MAX}"
     seeds: list[int] = []
+    given: set[int] = set()
     for part in spec.split(","):
         ends = part.strip().split("-")
         if not 1 <= len(ends) <= 2 or not all(re.fullmatch(r"\s*[0-9]+\s*", e) for e in ends):
@@ -63,9 +67,12 @@ def parse_seeds(spec: str) -> list[int]:
             raise UsageError(f"{expected}, got {spec!r} ({high} is too large)")
         if high < low:
             raise UsageError(f"{expected}, got {spec!r} (the range {part.strip()} ends below its start)")
+        if len(seeds) + high - low + 1 > MAX_SEEDS:
+            raise UsageError(f"{expected}, got {spec!r} (more than {MAX_SEEDS} seeds)")
         for seed in range(low, high + 1):
-            if seed in seeds:
+            if seed in given:
                 raise UsageError(f"{expected}, got {spec!r} (seed {seed} is given twice)")
+            given.add(seed)
             seeds.append(seed)
     return seeds
 
