@@ -160,3 +160,103 @@ def test_offline_the_command_says_once_in_one_line_that_mnist_is_missing(tmp_pat
                         "using scikit-learn's 8x8 digits instead. Set GLASSGRAD_DATA to a folder with MNIST's "
                         "files to use MNIST."], out.stderr
         assert "warnings.warn" not in out.stderr and "UserWarning" not in out.stderr
+
+
+@pytest.mark.parametrize("argv", [["course"], ["lab", "run", "cnn"]])
+def test_the_quick_setting_is_the_default(argv):
+    from glassgrad.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(argv).full is False
+    assert parser.parse_args([*argv, "--quick"]).full is False
+    assert parser.parse_args([*argv, "--full"]).full is True
+
+
+@pytest.mark.parametrize("spec, seeds", [("3", [3]), ("0-4", [0, 1, 2, 3, 4]), ("0,2,3", [0, 2, 3]),
+                                         ("0-2,7", [0, 1, 2, 7]), (" 5 , 1", [5, 1]), ("4-4", [4])])
+def test_parse_seeds(spec, seeds):
+    from glassgrad.cli import parse_seeds
+
+    assert parse_seeds(spec) == seeds
+
+
+@pytest.mark.parametrize("spec, why", [("x", "got 'x'"), ("-1", "got '-1'"), ("0,,1", "got '0,,1'"),
+                                       ("3-1", "ends below its start"), ("0-2,1", "seed 1 is given twice"),
+                                       (str(2**32), "is too large"), ("1.5", "got '1.5'"),
+                                       (f"0-{2**32 - 1}", "more than 1000 seeds")])
+def test_bad_seeds_are_one_line(spec, why, tmp_path, capsys):
+    assert main(["course", "--seeds", spec, "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("glassgrad course: --seeds must be") and why in err and err.count("\n") == 1, err
+
+
+def test_bad_seeds_from_the_shell_are_one_line(tmp_path):
+    _one_line_error(glassgrad("lab", "run", "cnn", "--seeds", "4-2", "--out", str(tmp_path)), "--seeds must be",
+                    "ends below its start")
+
+
+def test_seed_and_seeds_together_exit_with_code_2():
+    with pytest.raises(SystemExit) as e:
+        main(["course", "--seed", "1", "--seeds", "0-4"])
+    assert e.value.code == 2
+
+
+def _seed_dependent_lab():
+    """A lab whose second claim holds on even seeds only, with a figure."""
+    import matplotlib.pyplot as plt
+
+    from glassgrad.labs import Lab
+
+    def run(ctx):
+        ctx.claim("always holds", 1.0, True)
+        ctx.claim("holds on even seeds", ctx.seed, ctx.seed % 2 == 0, expected="even")
+        fig, ax = plt.subplots()
+        ax.plot([0, ctx.seed])
+        ctx.figure("line", fig)
+
+    return Lab("toy", "Lecture 0", "Toy", "a claim that depends on the seed", run)
+
+
+def test_course_on_several_seeds_reports_how_many_each_claim_held_on(tmp_path, monkeypatch, capsys):
+    import json
+
+    import glassgrad.labs
+
+    monkeypatch.setattr(glassgrad.labs, "all_labs", lambda: [_seed_dependent_lab()])
+    assert main(["course", "--seeds", "0-2", "--out", str(tmp_path), "--quiet"]) == 1  # a claim fails on seed 1
+    said = capsys.readouterr().out
+    assert "holds on 3/3 seeds: always holds" in said and "FAILS on 2/3 seeds: holds on even seeds" in said
+    assert "1 of 2 claims hold on every one of the seeds 0-2" in said
+    md = (tmp_path / "report.md").read_text()
+    assert "| always holds | 1 |  | 3/3 | yes |" in md and "| holds on even seeds | 0 | even | 2/3 | **NO** |" in md
+    assert "seeds 0-2 (measured values, prose and figures of seed 0)" in md
+    assert "![seed-0/line.png](toy/seed-0/line.png)" in md
+    page = (tmp_path / "index.html").read_text()
+    assert "<th>held on seeds</th>" in page and "<td class='nowrap'>2/3</td>" in page
+    assert "data:image/png;base64," in page
+    for seed in (0, 1, 2):  # each seed's own run is kept
+        own = json.loads((tmp_path / "toy" / f"seed-{seed}" / "results.json").read_text())
+        assert own["seed"] == seed and own["claims"][1]["holds"] == (seed % 2 == 0)
+    merged = json.loads((tmp_path / "toy" / "results.json").read_text())
+    assert merged["seeds"] == [0, 1, 2] and [c["seeds_held"] for c in merged["claims"]] == [3, 2]
+    assert not merged["all_hold"]
+
+
+def test_one_seed_given_by_seeds_is_a_plain_run(tmp_path, monkeypatch, capsys):
+    import glassgrad.labs
+
+    monkeypatch.setattr(glassgrad.labs, "all_labs", lambda: [_seed_dependent_lab()])
+    assert main(["course", "--seeds", "4", "--out", str(tmp_path), "--quiet"]) == 0
+    md = (tmp_path / "report.md").read_text()
+    assert "seed 4," in md and "held on seeds" not in md and (tmp_path / "toy" / "line.png").is_file()
+
+
+@pytest.mark.lab
+@pytest.mark.slow  # two real runs of a lab, 20-60 s; the toy lab above is the quick check
+def test_lab_run_on_two_seeds(tmp_path):
+    out = glassgrad("lab", "run", "adaptive-lr", "--seeds", "0,1", "--quiet", "--out", str(tmp_path))
+    assert out.returncode in (0, 1), out.stderr
+    claims = [line for line in out.stdout.splitlines() if line.startswith("    holds") or line.startswith("    FAILS")]
+    assert claims and all(" on 2/2 seeds: " in c or " on 1/2 seeds: " in c or " on 0/2 seeds: " in c for c in claims)
+    assert (tmp_path / "adaptive-lr" / "seed-1" / "results.json").is_file()
+    assert "held on seeds" in (tmp_path / "adaptive-lr" / "section.md").read_text()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import re
 import sys
 import tempfile
 import time
@@ -21,6 +22,8 @@ from glassgrad import __version__
 
 # numpy's seeding takes 32-bit seeds; keeping to them lets a lab pass its seed anywhere
 SEED_MAX = 2**32 - 1
+# each seed is a full run of every lab: a longer --seeds list is a typo, not a plan
+MAX_SEEDS = 1000
 
 
 class UsageError(Exception):
@@ -48,6 +51,40 @@ def _check_seed(seed: int) -> None:
         raise UsageError(f"--seed must be an integer from 0 to {SEED_MAX}, got {seed}")
 
 
+def parse_seeds(spec: str) -> list[int]:
+    """``--seeds``: one seed ("3"), a range ("0-4", both ends included), or a comma-separated list
+    of those ("0,2,3" or "0-2,7"); each seed from 0 to SEED_MAX, none given twice, at most
+    MAX_SEEDS of them."""
+    expected = f"--seeds must be a seed (3), a range (0-4) or a list (0,2,3) of integers from 0 to {SEED_MAX}"
+    seeds: list[int] = []
+    given: set[int] = set()
+    for part in spec.split(","):
+        ends = part.strip().split("-")
+        if not 1 <= len(ends) <= 2 or not all(re.fullmatch(r"\s*[0-9]+\s*", e) for e in ends):
+            raise UsageError(f"{expected}, got {spec!r}")
+        low, high = int(ends[0]), int(ends[-1])
+        if high > SEED_MAX:
+            raise UsageError(f"{expected}, got {spec!r} ({high} is too large)")
+        if high < low:
+            raise UsageError(f"{expected}, got {spec!r} (the range {part.strip()} ends below its start)")
+        if len(seeds) + high - low + 1 > MAX_SEEDS:
+            raise UsageError(f"{expected}, got {spec!r} (more than {MAX_SEEDS} seeds)")
+        for seed in range(low, high + 1):
+            if seed in given:
+                raise UsageError(f"{expected}, got {spec!r} (seed {seed} is given twice)")
+            given.add(seed)
+            seeds.append(seed)
+    return seeds
+
+
+def _seeds(args: argparse.Namespace) -> list[int]:
+    """The seeds to run: those of --seeds, else the one of --seed."""
+    if args.seeds is not None:
+        return parse_seeds(args.seeds)
+    _check_seed(args.seed)
+    return [args.seed]
+
+
 def _writable_folder(path: Path) -> Path:
     """Create ``path`` (and its parents) if needed and check that a file can be written in it, so
     that a bad ``--out`` fails at once instead of after minutes of training."""
@@ -70,11 +107,12 @@ def _cmd_lab_run(args: argparse.Namespace) -> int:
         lab = labs.get_lab(args.name)
     except KeyError as e:
         raise UsageError(e.args[0]) from None
-    _check_seed(args.seed)
+    seeds = _seeds(args)
     out = _writable_folder(_writable_folder(Path(args.out)) / lab.name)
-    result = labs.run_lab(lab, out, full=args.full, seed=args.seed, progress=not args.quiet)
+    result = labs.run_lab_seeds(lab, out, seeds, full=args.full, progress=not args.quiet)
     _print_result(result)
-    print(f"wrote {out}/results.json, {out}/section.md and {len(result.figures)} figure(s)")
+    each = f" (each seed's run in {out}/seed-N)" if len(seeds) > 1 else ""
+    print(f"wrote {out}/results.json, {out}/section.md and {len(result.figures)} figure(s){each}")
     return 0 if result.all_hold else 1
 
 
@@ -82,7 +120,8 @@ def _print_result(result) -> None:
     mark = "ok" if result.all_hold else "FAILED"
     print(f"[{mark}] {result.name} ({result.lecture}) in {result.seconds:.1f} s")
     for c in result.claims:
-        print(f"    {'holds' if c.holds else 'FAILS'}: {c.text} -- measured {c.measured}")
+        on_seeds = f" on {c.seeds_held}/{len(result.seeds)} seeds" if result.seeds else ""
+        print(f"    {'holds' if c.holds else 'FAILS'}{on_seeds}: {c.text} -- measured {c.measured}")
     if result.error:
         print("    error: " + result.error.strip().splitlines()[0])
 
@@ -96,21 +135,23 @@ def _cmd_course(args: argparse.Namespace) -> int:
 
         demo.fit_line_demo()
         return 0
-    from glassgrad.labs.report import write_course_report
+    from glassgrad.labs.report import format_seeds, write_course_report
 
-    _check_seed(args.seed)
+    seeds = _seeds(args)
     out = _writable_folder(Path(args.out))
     t0 = time.perf_counter()
     results = []
+    on_seeds = f" on seeds {format_seeds(seeds)}" if len(seeds) > 1 else ""
     for lab in all_labs:
-        print(f"running {lab.name} ({lab.lecture}) ...", flush=True)
-        result = labs.run_lab(lab, out / lab.name, full=args.full, seed=args.seed, progress=not args.quiet)
+        print(f"running {lab.name} ({lab.lecture}){on_seeds} ...", flush=True)
+        result = labs.run_lab_seeds(lab, out / lab.name, seeds, full=args.full, progress=not args.quiet)
         _print_result(result)
         results.append(result)
     index = write_course_report(results, out)
     held = sum(c.holds for r in results for c in r.claims)
     total = sum(len(r.claims) for r in results)
-    print(f"\n{held} of {total} claims hold; {time.perf_counter() - t0:.0f} s in all")
+    every = f" on every one of the seeds {format_seeds(seeds)}" if len(seeds) > 1 else ""
+    print(f"\n{held} of {total} claims hold{every}; {time.perf_counter() - t0:.0f} s in all")
     print(f"report: {index} (also report.md and results.json)")
     return 0 if all(r.all_hold for r in results) else 1
 
@@ -128,8 +169,15 @@ def build_parser() -> argparse.ArgumentParser:
         setting.add_argument("--quick", dest="full", action="store_false",
                              help="the quick setting, minutes on a laptop (the default)")
         setting.add_argument("--full", action="store_true", help="the full setting, closer to the lecture's scale")
+        # both options set ``full``; argparse takes the default of the first one given (--quick's,
+        # True for a store_false), so the quick default must be set explicitly
+        p.set_defaults(full=False)
         p.add_argument("--out", default=out_default, metavar="DIR", help=f"output folder (default {out_default})")
-        p.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (default 0)")
+        seeding = p.add_mutually_exclusive_group()
+        seeding.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (default 0)")
+        seeding.add_argument("--seeds", metavar="LIST",
+                             help="run on several seeds, e.g. 0-4 or 0,2,3; a claim holds only if it holds on "
+                             "each, and the report says on how many it held")
         p.add_argument("--quiet", action="store_true", help="no progress bars, no warning that MNIST is missing")
 
     course = sub.add_parser(

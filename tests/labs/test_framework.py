@@ -97,3 +97,32 @@ def test_single_threaded_blas_limits_blas_threads():
     with one_blas_thread():
         blas = [p for p in threadpool_info() if p["user_api"] == "blas"]
         assert blas and all(p["num_threads"] == 1 for p in blas)
+
+
+def test_a_run_on_several_seeds_counts_the_seeds_each_claim_held_on(tmp_path):
+    from glassgrad.labs import run_lab_seeds
+
+    def run(ctx):
+        ctx.claim("holds on every seed", ctx.seed, True)
+        if ctx.seed == 2:
+            raise ValueError("seed 2 stops early")
+        ctx.claim("missing where the run stopped", ctx.seed, True)
+        if ctx.seed == 1:
+            ctx.claim("only seed 1 makes this claim", 1, True)
+
+    r = run_lab_seeds(Lab("early", "Lecture 0", "Early", "early", run), tmp_path, [0, 1, 2], progress=False)
+    assert r.seeds == [0, 1, 2] and r.seed == 0
+    assert [(c.text, c.seeds_held, c.holds) for c in r.claims] == [
+        ("holds on every seed", 3, True), ("missing where the run stopped", 2, False),
+        ("only seed 1 makes this claim", 1, False)]
+    assert r.claims[2].measured == "(seed 1) 1"  # not made on the first seed: says whose value it is
+    assert r.error.startswith("seed 2: ValueError: seed 2 stops early") and not r.all_hold
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.json", "section.md", "seed-0", "seed-1", "seed-2"]
+    assert "| holds on every seed | 0 | 3/3 | yes |" in (tmp_path / "section.md").read_text()
+
+
+def test_a_run_on_one_seed_is_run_lab(tmp_path):
+    from glassgrad.labs import run_lab_seeds
+
+    r = run_lab_seeds(Lab("toy", "Lecture 0", "Toy", "toy", _fit_run), tmp_path, [3], progress=False)
+    assert r.seeds is None and r.seed == 3 and (tmp_path / "loss_curve.png").is_file()

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from glassgrad.labs import Lab, get_lab, run_lab
+from glassgrad.labs import Lab, get_lab, run_lab_seeds
 from glassgrad.labs.report import write_course_report
 
 CHROMIUM = next((shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)
@@ -164,21 +164,23 @@ def _markdown_tables(results) -> int:
     return sum(bool(delimiter_row.match(line)) for r in results for p in r.text for line in p.splitlines())
 
 
-@pytest.fixture(scope="module")
-def report(tmp_path_factory):
+@pytest.fixture(scope="module", params=[[0], [0, 1]], ids=["one-seed", "two-seeds"])
+def report(request, tmp_path_factory):
     """A report of one real lab (Lecture 5, a few seconds on the 8x8 digits, its prose rich in
-    Markdown: bold, tables) and of the tricky lab above."""
+    Markdown: bold, tables) and of the tricky lab above; run on one seed, and on two (the claims
+    tables then have a column more, and the figures are in each seed's folder)."""
     import glassgrad.datasets.digits as digits
 
     def missing(*args, **kwargs):
         raise FileNotFoundError("MNIST is hidden for this test")
 
+    seeds = request.param
     out = tmp_path_factory.mktemp("report")
     with pytest.MonkeyPatch.context() as mp, pytest.warns(digits.MNISTFallbackWarning):
         mp.setattr(digits, "load_mnist", missing)
-        real = run_lab(get_lab("batch-momentum"), out / "batch-momentum", progress=False)
-    tricky = run_lab(Lab("tricky", "Lecture 0", "Tricky <text> & co", "tricky", _tricky_run), out / "tricky",
-                     progress=False)
+        real = run_lab_seeds(get_lab("batch-momentum"), out / "batch-momentum", seeds, progress=False)
+    tricky = run_lab_seeds(Lab("tricky", "Lecture 0", "Tricky <text> & co", "tricky", _tricky_run), out / "tricky",
+                           seeds, progress=False)
     return write_course_report([real, tricky], out), [real, tricky]
 
 
@@ -211,11 +213,14 @@ def test_report_reads_right_in_a_browser(report, browser, size, tmp_path):
     assert "Tricky <text> & co" in seen["text"]
     assert "Bold" in seen["bold"] and "steps" in seen["bold"] and "not bold" not in seen["bold"]
     assert "2 * 3 * 4" in seen["text"] and "a_snake_case" in seen["text"]
+    if results[0].seeds:  # on two seeds, each claim says on how many it held
+        assert "held on seeds" in seen["text"] and "seeds 0, 1 (measured values" in seen["text"]
+        assert "0/2" in seen["text"].split("a claim that fails", 1)[1].splitlines()[0]  # the row's cells
 
     # The whole page as a picture, to look at after changing the layout (kept in tmp_path; set
     # GLASSGRAD_SCREENSHOTS to a folder to keep them there). It must at least not be blank.
     browser.resize(tab, width, seen["height"], mobile)
-    shot = tmp_path / f"report-{width}px.png"
+    shot = tmp_path / f"report-{width}px{'-seeds' if results[0].seeds else ''}.png"
     shot.write_bytes(browser.screenshot(tab))
     if os.environ.get("GLASSGRAD_SCREENSHOTS"):
         shutil.copy(shot, Path(os.environ["GLASSGRAD_SCREENSHOTS"]) / shot.name)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 
-from glassgrad.labs._lab import Claim, Lab, LabContext, LabResult, run_lab
+from glassgrad.labs._lab import Claim, Lab, LabContext, LabResult, merge_seeds, run_lab, run_lab_seeds
 
 # module names, in the course's order; each defines LAB
 _LAB_MODULES: list[str] = [
@@ -37,4 +37,4 @@ def get_lab(name: str) -> Lab:
     raise KeyError(f"unknown lab {name!r}; known labs: {', '.join(lab.name for lab in all_labs())}")
 
 
-__all__ = ["Claim", "Lab", "LabContext", "LabResult", "all_labs", "get_lab", "run_lab"]
+__all__ = ["Claim", "Lab", "LabContext", "LabResult", "all_labs", "get_lab", "merge_seeds", "run_lab", "run_lab_seeds"]

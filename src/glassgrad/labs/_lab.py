@@ -26,6 +26,8 @@ class Claim:
     measured: str
     holds: bool
     expected: str = ""
+    # in a run over several seeds: on how many of them it held (``holds`` means on all of them)
+    seeds_held: int | None = None
 
 
 @dataclass
@@ -54,6 +56,9 @@ class LabResult:
     figures: list[str]
     text: list[str]
     error: str | None = None
+    # a run over several seeds: all of them (``seed`` is the first, whose measured values, prose
+    # and figures are shown); None for a run on one seed
+    seeds: list[int] | None = None
 
     @property
     def all_hold(self) -> bool:
@@ -176,6 +181,56 @@ def run_lab(lab: Lab, out_dir: Path, full: bool = False, seed: int = 0, progress
 
     (out_dir / "section.md").write_text(lab_markdown(result, figure_prefix=""))
     return result
+
+
+def run_lab_seeds(lab: Lab, out_dir: Path, seeds: list[int], full: bool = False,
+                  progress: bool = True) -> LabResult:
+    """Run one lab once per seed and merge the runs: each claim says on how many seeds it held,
+    and holds only if it held on every one. With one seed this is ``run_lab``; with several, seed
+    s is run into ``out_dir/seed-s`` and the merged results.json and section.md go to ``out_dir``."""
+    if len(seeds) == 1:
+        return run_lab(lab, out_dir, full=full, seed=seeds[0], progress=progress)
+    out_dir = Path(out_dir)
+    runs = [run_lab(lab, out_dir / f"seed-{s}", full=full, seed=s, progress=progress) for s in seeds]
+    merged = merge_seeds(runs)
+    (out_dir / "results.json").write_text(json.dumps(_result_dict(merged), indent=2))
+    from glassgrad.labs.report import lab_markdown
+
+    (out_dir / "section.md").write_text(lab_markdown(merged, figure_prefix=""))
+    return merged
+
+
+def merge_seeds(runs: list[LabResult]) -> LabResult:
+    """One result for runs of the same lab on several seeds (run into folders ``seed-<s>``).
+
+    Claims are matched by their text: a claim holds on a seed if that seed's run has it and it
+    holds there (a run that stopped early, or raised, lacks some claims: they did not hold). The
+    measured values, prose and figures shown are the first seed's; ``results`` keeps each seed's.
+    """
+    first = runs[0]
+    texts = list(dict.fromkeys(c.text for r in runs for c in r.claims))  # first seen order, no repeats
+    claims = []
+    for text in texts:
+        found = [(r.seed, next((c for c in r.claims if c.text == text), None)) for r in runs]
+        held = sum(c is not None and c.holds for _, c in found)
+        seed, shown = next((s, c) for s, c in found if c is not None)
+        measured = shown.measured if seed == first.seed else f"(seed {seed}) {shown.measured}"
+        claims.append(Claim(text, measured, held == len(runs), shown.expected, seeds_held=held))
+    errors = [f"seed {r.seed}: {r.error}" for r in runs if r.error]
+    return LabResult(
+        name=first.name,
+        lecture=first.lecture,
+        title=first.title,
+        setting=first.setting,
+        seed=first.seed,
+        seconds=round(sum(r.seconds for r in runs), 2),
+        claims=claims,
+        results={f"seed {r.seed}": r.results for r in runs},
+        figures=[f"seed-{first.seed}/{f}" for f in first.figures],
+        text=first.text,
+        error="\n".join(errors) if errors else None,
+        seeds=[r.seed for r in runs],
+    )
 
 
 def _result_dict(r: LabResult) -> dict:

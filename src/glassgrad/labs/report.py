@@ -49,20 +49,51 @@ def _held(r: LabResult) -> str:
     return f"{sum(c.holds for c in r.claims)} of {len(r.claims)}"
 
 
+def format_seeds(seeds: list[int]) -> str:
+    """Seeds as a reader writes them: runs of three or more consecutive ones as a range
+    ([0, 1, 2, 3, 4] -> "0-4", [0, 2, 3] -> "0, 2, 3")."""
+    parts, i = [], 0
+    while i < len(seeds):
+        j = i
+        while j + 1 < len(seeds) and seeds[j + 1] == seeds[j] + 1:
+            j += 1
+        parts += [f"{seeds[i]}-{seeds[j]}"] if j - i >= 2 else [str(s) for s in seeds[i:j + 1]]
+        i = j + 1
+    return ", ".join(parts)
+
+
+def _seeds_note(r: LabResult) -> str:
+    """How the lab was seeded, for its section's first line."""
+    if not r.seeds:
+        return f"seed {r.seed}"
+    return f"seeds {format_seeds(r.seeds)} (measured values, prose and figures of seed {r.seed})"
+
+
+def _head(r: LabResult) -> list[str]:
+    """The claims table's columns: a run over several seeds adds on how many each claim held."""
+    measured = f"measured (seed {r.seed})" if r.seeds else "measured"
+    return ["claim", measured, *(["threshold"] if _has_thresholds(r.claims) else []),
+            *(["held on seeds"] if r.seeds else []), "holds?"]
+
+
+def _seeds_held(r: LabResult, c: Claim) -> list[str]:
+    return [f"{c.seeds_held}/{len(r.seeds)}"] if r.seeds else []
+
+
 def lab_markdown(r: LabResult, figure_prefix: str = "") -> str:
     """A lab's report section in Markdown; figures linked as ``figure_prefix`` + file name."""
     lines = [f"## {r.lecture}: {r.title}", ""]
-    lines.append(f"*Lab `{r.name}`, {r.setting} setting, seed {r.seed}, {r.seconds:.1f} s.*")
+    lines.append(f"*Lab `{r.name}`, {r.setting} setting, {_seeds_note(r)}, {r.seconds:.1f} s.*")
     lines.append("")
     if r.error:
         lines += ["**The lab failed:**", "", "```", r.error.strip(), "```", ""]
     if r.claims:
         thresholds = _has_thresholds(r.claims)
-        head = ["claim", "measured", *(["threshold"] if thresholds else []), "holds?"]
+        head = _head(r)
         lines += ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
         for c in r.claims:
             cells = [_cell(c.text), _cell(c.measured), *([_cell(c.expected)] if thresholds else []),
-                     "yes" if c.holds else "**NO**"]
+                     *_seeds_held(r, c), "yes" if c.holds else "**NO**"]
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
     for paragraph in r.text:
@@ -79,7 +110,7 @@ def write_course_report(results: list[LabResult], out_dir: Path, title: str = "g
     held = sum(c.holds for r in results for c in r.claims)
     total = sum(len(r.claims) for r in results)
 
-    md = [f"# {title}", "", f"{held} of {total} claims hold{_failed_note(results)}.", ""]
+    md = [f"# {title}", "", f"{held} of {total} claims hold{_on_seeds(results)}{_failed_note(results)}.", ""]
     md += ["| lecture | lab | claims held | time |", "| --- | --- | --- | --- |"]
     for r in results:
         verdict = _held(r) if r.all_hold else f"**{_held(r)}{', the lab failed' if r.error else ''}**"
@@ -95,6 +126,11 @@ def write_course_report(results: list[LabResult], out_dir: Path, title: str = "g
     index = out_dir / "index.html"
     index.write_text(_html(results, out_dir, title, held, total))
     return index
+
+
+def _on_seeds(results: list[LabResult]) -> str:
+    seeds = next((r.seeds for r in results if r.seeds), None)
+    return f" on every one of the seeds {format_seeds(seeds)}" if seeds else ""
 
 
 def _failed_note(results: list[LabResult]) -> str:
@@ -125,13 +161,15 @@ table{font-size:.9em}td,th{padding:3px 4px}}
 def _claims_table(r: LabResult) -> str:
     e = html.escape
     thresholds = _has_thresholds(r.claims)
-    head = ["claim", "measured", *(["threshold"] if thresholds else []), "holds?"]
+    head = _head(r)
     rows = ["<div class='wide'><table class='claims'><thead><tr>"
             + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead><tbody>"]
     for c in r.claims:
         cls, word = ("yes", "yes") if c.holds else ("no", "NO")
         threshold = f"<td>{e(c.expected)}</td>" if thresholds else ""
-        rows.append(f"<tr><td>{e(c.text)}</td><td>{e(c.measured)}</td>{threshold}<td class='{cls}'>{word}</td></tr>")
+        seeds = "".join(f"<td class='nowrap'>{n}</td>" for n in _seeds_held(r, c))
+        rows.append(f"<tr><td>{e(c.text)}</td><td>{e(c.measured)}</td>{threshold}{seeds}"
+                    f"<td class='{cls}'>{word}</td></tr>")
     return "\n".join(rows) + "</tbody></table></div>"
 
 
@@ -142,7 +180,7 @@ def _html(results: list[LabResult], out_dir: Path, title: str, held: int, total:
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{e(title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{e(title)}</h1>",
-        f"<p><b>{held} of {total}</b> claims hold{e(_failed_note(results))}.</p>",
+        f"<p><b>{held} of {total}</b> claims hold{e(_on_seeds(results))}{e(_failed_note(results))}.</p>",
         "<div class='wide'><table class='summary'><thead><tr>"
         "<th>lecture</th><th>lab</th><th>claims held</th><th>time</th></tr></thead><tbody>",
     ]
@@ -154,7 +192,7 @@ def _html(results: list[LabResult], out_dir: Path, title: str, held: int, total:
     parts.append("</tbody></table></div>")
     for r in results:
         parts.append(f"<section id='{e(r.name)}'><h2>{e(r.lecture)}: {e(r.title)}</h2>")
-        parts.append(f"<p class='meta'>Lab <code>{e(r.name)}</code>, {e(r.setting)} setting, seed {r.seed}, "
+        parts.append(f"<p class='meta'>Lab <code>{e(r.name)}</code>, {e(r.setting)} setting, {e(_seeds_note(r))}, "
                      f"{r.seconds:.1f} s.</p>")
         if r.error:
             parts.append(f"<p class='no'>The lab failed:</p><pre>{e(r.error)}</pre>")
