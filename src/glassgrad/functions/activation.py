@@ -9,6 +9,12 @@ from glassgrad.autograd.function import Function
 from glassgrad.functions._operands import constant
 
 
+def _float_input(x, op):
+    if not x.dtype.is_floating_point:
+        raise TypeError(f"{op}: expected a floating point tensor, got {x.dtype}")
+    return x
+
+
 class Tanh(Function):
     uses_inputs = False
     uses_output = True
@@ -19,6 +25,12 @@ class Tanh(Function):
     def backward(self, gy):
         y = self.saved_output
         return gy * (1.0 - y * y)
+
+
+def tanh(x):
+    from glassgrad.functions.math import _floating
+
+    return Tanh()(_floating(x))
 
 
 class Sigmoid(Function):
@@ -35,6 +47,12 @@ class Sigmoid(Function):
         return gy * y * (1.0 - y)
 
 
+def sigmoid(x):
+    from glassgrad.functions.math import _floating
+
+    return Sigmoid()(_floating(x))
+
+
 class ReLU(Function):
     """max(x, 0); the gradient at 0 is 0, as in PyTorch."""
 
@@ -49,6 +67,10 @@ class ReLU(Function):
         return Mul()(gy, constant(self.inputs[0]._data > 0))
 
 
+def relu(x):
+    return ReLU()(x)
+
+
 class LeakyReLU(Function):
     def __init__(self, negative_slope: float):
         self.slope = negative_slope
@@ -59,6 +81,10 @@ class LeakyReLU(Function):
     def backward(self, gy):
         x = self.inputs[0]._data
         return gy * constant(array_module(x).where(x > 0, 1.0, self.slope).astype(x.dtype))
+
+
+def leaky_relu(x, negative_slope: float = 0.01):
+    return LeakyReLU(negative_slope)(_float_input(x, "leaky_relu"))
 
 
 class GELU(Function):
@@ -89,6 +115,12 @@ class GELU(Function):
         return gy * (cdf + x * pdf)
 
 
+def gelu(x, approximate: str = "none"):
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return GELU(approximate)(_float_input(x, "gelu"))
+
+
 class LogSigmoid(Function):
     """log(sigmoid(x)) = min(x, 0) - log(1 + exp(-|x|)), which neither overflows nor loses
     precision for large |x|. d/dx = sigmoid(-x)."""
@@ -101,6 +133,10 @@ class LogSigmoid(Function):
         return gy * sigmoid(-self.inputs[0])
 
 
+def logsigmoid(x):
+    return LogSigmoid()(_float_input(x, "logsigmoid"))
+
+
 class Hardsigmoid(Function):
     """A piecewise-linear sigmoid: 0 below -3, 1 above 3, x / 6 + 1/2 between (slope 1/6 strictly
     inside, 0 at the kinks, as PyTorch)."""
@@ -111,6 +147,10 @@ class Hardsigmoid(Function):
     def backward(self, gy):
         x = self.inputs[0]._data
         return gy * constant(((x > -3) & (x < 3)).astype(x.dtype) / 6)
+
+
+def hardsigmoid(x):
+    return Hardsigmoid()(_float_input(x, "hardsigmoid"))
 
 
 class Softplus(Function):
@@ -131,6 +171,10 @@ class Softplus(Function):
         x = self.inputs[0]
         linear = constant(x._data * self.beta > self.threshold)
         return gy * where(linear, 1.0, sigmoid(x * self.beta))
+
+
+def softplus(x, beta: float = 1.0, threshold: float = 20.0):
+    return Softplus(beta, threshold)(_float_input(x, "softplus"))
 
 
 class Softmax(Function):
@@ -156,6 +200,18 @@ class Softmax(Function):
         return y * (gy - (gy * y).sum(self.dim, keepdim=True))
 
 
+def _softmax_dim(x, dim, op):
+    if dim is None:
+        raise TypeError(f"{op}: give the dim to normalize over, e.g. {op}(x, dim=-1)")
+    from glassgrad.functions.array import _normalize_dim
+
+    return _normalize_dim(dim, x.ndim, op)
+
+
+def softmax(x, dim=None):
+    return Softmax(_softmax_dim(x, dim, "softmax"))(_float_input(x, "softmax"))
+
+
 class LogSoftmax(Function):
     """x_i - log sum_j exp(x_j) along ``dim``. Backward: gx = gy - exp(y) * sum(gy)."""
 
@@ -178,65 +234,6 @@ class LogSoftmax(Function):
 
         y = self.saved_output
         return gy - exp(y) * gy.sum(self.dim, keepdim=True)
-
-
-# -- public functions -----------------------------------------------------------------------
-
-
-def _float_input(x, op):
-    if not x.dtype.is_floating_point:
-        raise TypeError(f"{op}: expected a floating point tensor, got {x.dtype}")
-    return x
-
-
-def tanh(x):
-    from glassgrad.functions.math import _floating
-
-    return Tanh()(_floating(x))
-
-
-def sigmoid(x):
-    from glassgrad.functions.math import _floating
-
-    return Sigmoid()(_floating(x))
-
-
-def relu(x):
-    return ReLU()(x)
-
-
-def leaky_relu(x, negative_slope: float = 0.01):
-    return LeakyReLU(negative_slope)(_float_input(x, "leaky_relu"))
-
-
-def gelu(x, approximate: str = "none"):
-    if approximate not in ("none", "tanh"):
-        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return GELU(approximate)(_float_input(x, "gelu"))
-
-
-def logsigmoid(x):
-    return LogSigmoid()(_float_input(x, "logsigmoid"))
-
-
-def hardsigmoid(x):
-    return Hardsigmoid()(_float_input(x, "hardsigmoid"))
-
-
-def softplus(x, beta: float = 1.0, threshold: float = 20.0):
-    return Softplus(beta, threshold)(_float_input(x, "softplus"))
-
-
-def _softmax_dim(x, dim, op):
-    if dim is None:
-        raise TypeError(f"{op}: give the dim to normalize over, e.g. {op}(x, dim=-1)")
-    from glassgrad.functions.array import _normalize_dim
-
-    return _normalize_dim(dim, x.ndim, op)
-
-
-def softmax(x, dim=None):
-    return Softmax(_softmax_dim(x, dim, "softmax"))(_float_input(x, "softmax"))
 
 
 def log_softmax(x, dim=None):
