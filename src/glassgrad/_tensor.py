@@ -9,12 +9,14 @@ the functions in ``glassgrad.functions``.
 from __future__ import annotations
 
 import numbers
+import weakref
 
 import numpy as np
 
 from glassgrad import _backend, _dtype
 from glassgrad._backend import array_module, is_array
 from glassgrad._device import CPU, ToDevice, as_device, device, parse_to
+from glassgrad._random import _generator_of
 from glassgrad.autograd.grad_mode import state
 
 
@@ -245,7 +247,6 @@ class Tensor:
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` on this non-leaf tensor after backward (leaves always keep theirs)."""
-        import weakref
 
         if not self._requires_grad:
             raise RuntimeError("retain_grad(): this tensor does not require grad")
@@ -298,9 +299,8 @@ class Tensor:
         out = self
         if dtype is not None and self._data.dtype != dtype.numpy:
             if dtype.is_floating_point:
-                from glassgrad.functions.array import Cast
 
-                out = Cast(dtype)(out)
+                out = _a.Cast(dtype)(out)
             else:  # integers and bools carry no gradient, as in PyTorch
                 out = Tensor._wrap(out._data.astype(dtype.numpy), False)
         if target is not None and out.device != target:
@@ -337,9 +337,8 @@ class Tensor:
         return self.to(target, non_blocking=non_blocking)
 
     def clone(self) -> Tensor:
-        from glassgrad.functions.array import Clone
 
-        return Clone()(self)
+        return _a.Clone()(self)
 
     def contiguous(self) -> Tensor:
         return self
@@ -455,13 +454,11 @@ class Tensor:
         return self._inplace("copy_", src if isinstance(src, Tensor) else np.asarray(src))
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
-        from glassgrad._random import _generator_of
 
         g = _generator_of(generator)
         return self._inplace("normal_", g.normal(mean, std, self.shape))
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
-        from glassgrad._random import _generator_of
 
         g = _generator_of(generator)
         return self._inplace("uniform_", g.uniform(a, b, self.shape))
@@ -474,10 +471,9 @@ class Tensor:
         return self
 
     def __setitem__(self, key, value) -> None:
-        from glassgrad.functions.array import _normalize_key
 
         self._check_inplace("__setitem__", value)
-        self._data[_normalize_key(key)] = value._data if isinstance(value, Tensor) else value
+        self._data[_a._normalize_key(key)] = value._data if isinstance(value, Tensor) else value
         self._bump_version()
 
     # -- operators ----------------------------------------------------------------------------

@@ -7,6 +7,8 @@ import math
 from glassgrad._backend import array_module, special_module
 from glassgrad.autograd.function import Function
 from glassgrad.functions._operands import constant
+from glassgrad.functions.array import _normalize_dim
+from glassgrad.functions.math import Mul, _floating, erf, exp, where
 
 
 def _float_input(x, op):
@@ -28,7 +30,6 @@ class Tanh(Function):
 
 
 def tanh(x):
-    from glassgrad.functions.math import _floating
 
     return Tanh()(_floating(x))
 
@@ -48,7 +49,6 @@ class Sigmoid(Function):
 
 
 def sigmoid(x):
-    from glassgrad.functions.math import _floating
 
     return Sigmoid()(_floating(x))
 
@@ -60,7 +60,6 @@ class ReLU(Function):
         return array_module(x).maximum(x, 0)
 
     def backward(self, gy):
-        from glassgrad.functions.math import Mul
 
         # Mul with the boolean mask as it is (NumPy multiplies float by bool): ``gy * mask``
         # would first promote the mask to a float copy, an extra pass and a fresh full-size array
@@ -102,7 +101,6 @@ class GELU(Function):
         return 0.5 * x * (1.0 + special_module(x).erf(x / math.sqrt(2.0)))
 
     def backward(self, gy):
-        from glassgrad.functions.math import erf, exp
 
         x = self.inputs[0]
         if self.approximate == "tanh":
@@ -166,7 +164,6 @@ class Softplus(Function):
         return xp.where(bx > self.threshold, x, soft).astype(x.dtype, copy=False)
 
     def backward(self, gy):
-        from glassgrad.functions.math import where
 
         x = self.inputs[0]
         linear = constant(x._data * self.beta > self.threshold)
@@ -203,7 +200,6 @@ class Softmax(Function):
 def _softmax_dim(x, dim, op):
     if dim is None:
         raise TypeError(f"{op}: give the dim to normalize over, e.g. {op}(x, dim=-1)")
-    from glassgrad.functions.array import _normalize_dim
 
     return _normalize_dim(dim, x.ndim, op)
 
@@ -230,7 +226,6 @@ class LogSoftmax(Function):
         return shifted
 
     def backward(self, gy):
-        from glassgrad.functions.math import exp
 
         y = self.saved_output
         return gy - exp(y) * gy.sum(self.dim, keepdim=True)

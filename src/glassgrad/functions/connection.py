@@ -7,7 +7,7 @@ import math
 from glassgrad._backend import array_module
 from glassgrad.autograd.function import Function
 from glassgrad.functions._operands import constant, promote
-from glassgrad.functions.array import reshape, sum_to, transpose, unsqueeze
+from glassgrad.functions.array import GetItemGrad, broadcast_to, reshape, sum_to, transpose, unsqueeze
 
 
 def _matrix_transpose(x):
@@ -219,8 +219,6 @@ def _renorm_rows(weight, idx, max_norm: float, norm_type: float) -> None:
 # -- outer products and Einstein summation ---------------------------------------------------
 
 import string  # noqa: E402
-
-from glassgrad.functions.array import GetItemGrad, broadcast_to  # noqa: E402
 
 
 class Outer(Function):

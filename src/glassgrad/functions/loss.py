@@ -11,8 +11,12 @@ from __future__ import annotations
 import warnings
 
 from glassgrad._backend import array_module
+from glassgrad._tensor import Tensor
 from glassgrad.autograd.function import Function
 from glassgrad.functions._operands import constant, promote
+from glassgrad.functions.activation import log_softmax, logsigmoid
+from glassgrad.functions.array import unsqueeze
+from glassgrad.functions.math import clamp, log
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -149,7 +153,6 @@ class NLLLoss(Function):
         dense = xp.zeros(self.logp_shape, dtype=gy._data.dtype)
         xp.put_along_axis(dense, valid_t[:, None], coeff[:, None].astype(dense.dtype), axis=1)
         if self.reduction == "none":
-            from glassgrad.functions.array import unsqueeze
 
             gy = unsqueeze(gy, 1)
         return gy * constant(dense), None
@@ -169,7 +172,6 @@ def _class_weight(weight, input, op):
 
 def _unbatched(input, target):
     """PyTorch accepts one sample without a batch dim: input (C,), target () or (C,)."""
-    from glassgrad.functions.array import unsqueeze
 
     return unsqueeze(input, 0), unsqueeze(target, 0)
 
@@ -212,7 +214,6 @@ def cross_entropy(
     With label smoothing e the target becomes (1 - e) * target + e / C (for class indices:
     (1 - e) * the usual loss + e * the loss against the uniform distribution).
     """
-    from glassgrad.functions.activation import log_softmax
 
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "cross_entropy")
@@ -276,7 +277,6 @@ def _cross_entropy_probs(logp, target, weight, reduction, label_smoothing):
 
 
 def _check_class_target(input, target, op, ignore_index):  # noqa: A002
-    from glassgrad._tensor import Tensor
 
     if not isinstance(target, Tensor):
         raise TypeError(f"{op}: target must be a tensor of class indices, got {type(target).__name__}")
@@ -323,7 +323,6 @@ class BinaryCrossEntropy(Function):
         return (t - 1) * log_1mx - t * log_x
 
     def backward(self, gy):
-        from glassgrad.functions.math import clamp, log
 
         x, t = self.inputs
         gx = gt = None
@@ -368,7 +367,6 @@ def binary_cross_entropy_with_logits(
     without overflow:  loss = -(pos_weight * t * log sigmoid(x) + (1 - t) * log sigmoid(-x)),
     and log sigmoid(-x) = log sigmoid(x) - x.  ``pos_weight`` (broadcast over the last dim, one
     per class) weighs the positive examples; ``weight`` rescales each element."""
-    from glassgrad.functions.activation import logsigmoid
 
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "binary_cross_entropy_with_logits")

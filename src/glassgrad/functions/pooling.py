@@ -16,9 +16,11 @@ import builtins
 from typing import NamedTuple
 
 from glassgrad._backend import array_module
+from glassgrad._tensor import Tensor
 from glassgrad.autograd.function import Function
 from glassgrad.functions._operands import constant
 from glassgrad.functions._windows import batched, channel_major, offset_slice, out_size, padded, to_pair
+from glassgrad.functions.convolution import check_sequence_input, single
 
 
 class Window(NamedTuple):
@@ -269,7 +271,6 @@ def _max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode, return_ind
     y = fn(x)
     if not return_indices:
         return y
-    from glassgrad._tensor import Tensor
 
     return y, Tensor._wrap(_flat_indices(win, fn.argmax.astype("int64"), x.shape[3]), False)
 
@@ -378,7 +379,6 @@ def _adaptive_max_pool2d(x, output_size, return_indices):
     y, which = windows.max(-1)
     if not return_indices:
         return y
-    from glassgrad._tensor import Tensor
 
     k = which._data
     flat = xp.broadcast_to(r, (oh, ow, kh, kw)).reshape(oh, ow, -1)
@@ -391,7 +391,6 @@ def _adaptive_max_pool2d(x, output_size, return_indices):
 
 
 def _pool1d(op, fn, x, *args):
-    from glassgrad.functions.convolution import check_sequence_input
 
     check_sequence_input(op, x)
     try:
@@ -406,7 +405,6 @@ def _pool1d(op, fn, x, *args):
 
 def _window1d(op, kernel_size, stride, padding, dilation=1):
     """The 1-D window arguments as height-1 pairs for the 2-D ops."""
-    from glassgrad.functions.convolution import single
 
     k = single(kernel_size, "kernel_size", op, 1)
     s = k if stride is None or stride == [] or stride == () else single(stride, "stride", op, 1)
@@ -431,7 +429,6 @@ def avg_pool1d(x, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
 def adaptive_avg_pool1d(x, output_size):
     """Average pooling of ``x`` [N, C, L] (or [C, L]) to ``output_size`` steps: output i averages
     steps floor(i L / out) .. ceil((i + 1) L / out) - 1."""
-    from glassgrad.functions.convolution import single
 
     out = single(output_size, "output_size", "adaptive_avg_pool1d", 1)
     return _pool1d("adaptive_avg_pool1d", adaptive_avg_pool2d, x, (1, out))

@@ -18,8 +18,9 @@ i, f, g, o for the LSTM); the equations are in docs/recurrent.md.
 from __future__ import annotations
 
 from glassgrad._backend import array_module, special_module
-from glassgrad.autograd import grad_mode
+from glassgrad.autograd import grad, grad_mode
 from glassgrad.autograd.function import Function
+from glassgrad.functions._operands import constant
 from glassgrad.functions.activation import relu, sigmoid, tanh
 from glassgrad.functions.array import cat, stack
 from glassgrad.functions.connection import linear
@@ -125,7 +126,6 @@ class _Layer(Function):
         return tuple(g if need else None for g, need in zip(grads, self.needs_input_grad))
 
     def _zeros_for(self, i):
-        from glassgrad.functions._operands import constant
 
         return constant(array_module(self.saved[0]).zeros(self.out_shape, self.saved[0].dtype))
 
@@ -169,7 +169,6 @@ class _LayerGrad(Function):
         # inputs themselves can depend on each other through the outer graph), and through the
         # aliases the results stay connected to the inputs, so a third order works too. The output
         # gradients and the incoming ggs enter as grad_outputs, which the engine keeps in the graph.
-        from glassgrad.autograd import grad
 
         layer = self.layer
         k = len(layer.inputs)
