@@ -187,39 +187,6 @@ def _block_cnn(nn):
     return nn.Sequential(*layers, nn.Flatten(), nn.Linear(128 * 8 * 8, 11))
 
 
-def _make_cnn_train_step(build, in_shape, batch, classes):
-    """A full training step of an nn.Sequential CNN: zero_grad, forward, cross-entropy, backward,
-    Adam. Both libraries start from glassgrad's default initialization (seed 0), copied across."""
-
-    def make(library: str):
-        import glassgrad as gg
-
-        gg.manual_seed(0)
-        state = {k: v.numpy() for k, v in build(gg.nn).state_dict().items()}
-        rng = np.random.default_rng(3)
-        x_np = rng.standard_normal((batch, *in_shape)).astype(np.float32)
-        y_np = rng.integers(0, classes, batch)
-        if library == "glassgrad":
-            import glassgrad as lib
-        else:
-            import torch as lib
-        model = build(lib.nn)
-        model.load_state_dict({k: lib.tensor(v) for k, v in state.items()})
-        opt = lib.optim.Adam(model.parameters(), lr=1e-3)
-        loss_fn = lib.nn.CrossEntropyLoss()
-        x, y = lib.tensor(x_np), lib.tensor(y_np)
-
-        def step():
-            opt.zero_grad()
-            loss = loss_fn(model(x), y)
-            loss.backward()
-            opt.step()
-
-        return step
-
-    return make
-
-
 def _make_model_train_step(build, in_features, out_shape, batch, loss, optimizer, seed=4):
     """A full training step of an ``nn`` model: zero_grad, forward, loss, backward, optimizer
     step, which returns the loss. ``build(nn)`` makes the model; both libraries start from
@@ -302,35 +269,6 @@ def _transformer_classifier(nn):
     return Classifier()
 
 
-def make_transformer_adam(library: str):
-    """A full Adam training step of the Transformer-encoder classifier on (32, 64, 128); both
-    libraries start from glassgrad's initialization (seed 0), copied across."""
-    import glassgrad as gg
-
-    gg.manual_seed(0)
-    state = {k: v.numpy() for k, v in _transformer_classifier(gg.nn).state_dict().items()}
-    rng = np.random.default_rng(4)
-    x_np = rng.standard_normal((32, 64, 128)).astype(np.float32)
-    y_np = rng.integers(0, 10, 32)
-    if library == "glassgrad":
-        import glassgrad as lib
-    else:
-        import torch as lib
-    model = _transformer_classifier(lib.nn)
-    model.load_state_dict({k: lib.tensor(v) for k, v in state.items()})
-    opt = lib.optim.Adam(model.parameters(), lr=1e-3)
-    loss_fn = lib.nn.CrossEntropyLoss()
-    x, y = lib.tensor(x_np), lib.tensor(y_np)
-
-    def step():
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-
-    return step
-
-
 def make_mha_fwd_bwd(library: str):
     """MultiheadAttention(128, 4, batch_first=True) self-attention on (32, 64, 128), as the
     Transformer layers call it (need_weights=False): forward, sum, backward."""
@@ -356,46 +294,20 @@ def make_mha_fwd_bwd(library: str):
     return step
 
 
-def make_gru_adam(library: str):
-    """GRU(40, 128, batch_first=True) over (32, 50, 40), Linear(128, 10) on the last step's
-    output, cross-entropy, backward, Adam: a full training step. Both libraries start from
-    glassgrad's default initialization (seed 0), copied across."""
-    import glassgrad as gg
+def _gru_classifier(nn):
+    """GRU(40, 128, batch_first=True), then Linear(128, 10) on the last step's output."""
 
-    def build(lib):
-        class GRUClassifier(lib.nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.gru = lib.nn.GRU(40, 128, batch_first=True)
-                self.fc = lib.nn.Linear(128, 10)
+    class GRUClassifier(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.gru = nn.GRU(40, 128, batch_first=True)
+            self.fc = nn.Linear(128, 10)
 
-            def forward(self, x):
-                out, _ = self.gru(x)
-                return self.fc(out[:, -1])
+        def forward(self, x):
+            out, _ = self.gru(x)
+            return self.fc(out[:, -1])
 
-        return GRUClassifier()
-
-    gg.manual_seed(0)
-    state = {k: v.numpy() for k, v in build(gg).state_dict().items()}
-    rng = np.random.default_rng(4)
-    x_np = rng.standard_normal((32, 50, 40)).astype(np.float32)
-    y_np = rng.integers(0, 10, 32)
-    if library == "glassgrad":
-        import glassgrad as lib
-    else:
-        import torch as lib
-    model = build(lib)
-    model.load_state_dict({k: lib.tensor(v) for k, v in state.items()})
-    opt = lib.optim.Adam(model.parameters(), lr=1e-3)
-    loss_fn = lib.nn.CrossEntropyLoss()
-    x, y = lib.tensor(x_np), lib.tensor(y_np)
-
-    def step():
-        opt.zero_grad()
-        loss_fn(model(x), y).backward()
-        opt.step()
-
-    return step
+    return GRUClassifier()
 
 
 WORKLOADS: dict[str, Workload] = {
@@ -407,10 +319,10 @@ WORKLOADS: dict[str, Workload] = {
         _make_cnn([(3, 32), (32, 64), (64, 128)], 32, (3, 64, 64), 1), 2),
     "cnn_mnist_adam": Workload(
         "nn: Conv(1,32,3)-ReLU-Pool-Conv(32,64,3)-ReLU-Pool-Linear(1600,10), 64x1x28x28: Adam training step",
-        _make_cnn_train_step(_mnist_cnn, (1, 28, 28), 64, 10), 10),
+        _make_model_train_step(_mnist_cnn, (1, 28, 28), ("classes", 10), 64, "cross_entropy", "adam", seed=3), 10),
     "cnn_bn_blocks_adam": Workload(
         "nn: 3x [Conv3x3-BatchNorm-ReLU-MaxPool2] 3->32->64->128 + Linear, 32x3x64x64: Adam training step",
-        _make_cnn_train_step(_block_cnn, (3, 64, 64), 32, 11), 2),
+        _make_model_train_step(_block_cnn, (3, 64, 64), ("classes", 11), 32, "cross_entropy", "adam", seed=3), 2),
     "mlp_fwd_bwd": Workload("MLP 784-256-256-10, batch 64: forward + cross-entropy + backward",
                             make_mlp_forward_backward, 50),
     "mlp_adam_step": Workload("MLP 784-256-256-10, batch 64: a full training step with Adam",
@@ -429,9 +341,10 @@ WORKLOADS: dict[str, Workload] = {
     "tiny_op": Workload("per-op overhead: a + b on 1-element tensors with grad (x100)", make_tiny_op, 20),
     "transformer_adam": Workload(
         "TransformerEncoder(Layer(128, 4, 512), 2) + mean + Linear(128, 10) on 32x64x128: Adam training step",
-        make_transformer_adam, 3),
+        _make_model_train_step(_transformer_classifier, (64, 128), ("classes", 10), 32, "cross_entropy", "adam"), 3),
     "mha_fwd_bwd": Workload("MultiheadAttention(128, 4) self-attention on 32x64x128: forward + backward",
                             make_mha_fwd_bwd, 5),
-    "gru_adam": Workload("nn: GRU(40, 128, batch_first=True) + Linear(128, 10) on 32x50x40: Adam training step",
-                         make_gru_adam, 5),
+    "gru_adam": Workload(
+        "nn: GRU(40, 128, batch_first=True) + Linear(128, 10) on 32x50x40: Adam training step",
+        _make_model_train_step(_gru_classifier, (50, 40), ("classes", 10), 32, "cross_entropy", "adam"), 5),
 }
