@@ -10,7 +10,23 @@ from glassgrad.nn.modules.utils import layer_errors
 from glassgrad.nn.parameter import Parameter
 
 
-class LayerNorm(Module):
+class _AffineNorm(Module):
+    """A normalization followed by an optional elementwise scale (``weight``, ones) and shift
+    (``bias``, zeros) of the given shape, registered as None when absent, as PyTorch does."""
+
+    def _affine_parameters(self, shape: tuple, affine: bool, bias: bool, dtype, device) -> None:
+        self.register_parameter("weight", Parameter(ones(*shape, dtype=dtype, device=device)) if affine else None)
+        has_bias = affine and bias
+        self.register_parameter("bias", Parameter(zeros(*shape, dtype=dtype, device=device)) if has_bias else None)
+
+    def reset_parameters(self) -> None:
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+
+class LayerNorm(_AffineNorm):
     """Normalize each sample over its last dims (``normalized_shape``), then scale and shift
     elementwise: y = (x - mean) / sqrt(var + eps) * weight + bias. The statistics are the
     sample's own, so it behaves the same in training and evaluation."""
@@ -29,21 +45,7 @@ class LayerNorm(Module):
             normalized_shape = (normalized_shape,)
         self.normalized_shape = tuple(int(s) for s in normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(ones(*self.normalized_shape, dtype=dtype, device=device))
-            if bias:
-                self.bias = Parameter(zeros(*self.normalized_shape, dtype=dtype, device=device))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-
-    def reset_parameters(self) -> None:
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        self._affine_parameters(self.normalized_shape, elementwise_affine, bias, dtype, device)
 
     def forward(self, input):
         k = len(self.normalized_shape)
@@ -61,7 +63,7 @@ class LayerNorm(Module):
         )
 
 
-class GroupNorm(Module):
+class GroupNorm(_AffineNorm):
     """Split the C channels of an (N, C, *) input into ``num_groups`` groups of consecutive
     channels and normalize each sample's group by its own mean and variance, then scale and shift
     per channel: y = (x - mean) / sqrt(var + eps) * weight + bias. Unlike batch norm it does not
@@ -88,21 +90,7 @@ class GroupNorm(Module):
                 f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups ({num_groups})"
             )
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
-        if affine:
-            self.weight = Parameter(ones(num_channels, dtype=dtype, device=device))
-            if bias:
-                self.bias = Parameter(zeros(num_channels, dtype=dtype, device=device))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-
-    def reset_parameters(self) -> None:
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        self._affine_parameters((num_channels,), affine, bias, dtype, device)
 
     def forward(self, input):
         if input.ndim < 2 or input.shape[1] != self.num_channels:
