@@ -1,0 +1,100 @@
+"""The GAN lecture's lab: the quick setting on the real MNIST (every claim must hold), and its pieces."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import glassgrad as gg
+import glassgrad.nn as nn
+from glassgrad.labs import gan, get_lab, run_lab
+from glassgrad.labs._lab import LabContext
+from tests.conftest import MNIST_DIR
+
+SHARED_MNIST = Path("/work/shared/data/mnist")
+FIGURES = ("js_vs_wasserstein", "ring_samples", "ring_critics", "dcgan_samples", "wgan-gp_samples",
+           "dcgan_interpolation", "losses_vs_frechet")
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    mnist = MNIST_DIR if MNIST_DIR.is_dir() else SHARED_MNIST
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GLASSGRAD_DATA", str(mnist))
+        return run_lab(get_lab("gan"), tmp_path_factory.mktemp("gan"), progress=False)
+
+
+@pytest.mark.lab
+def test_gan_claims_hold(quick):
+    assert quick.error is None, quick.error
+    assert quick.results["digits"]["dataset"] == "MNIST"
+    failed = [c for c in quick.claims if not c.holds]
+    assert not failed, failed
+    assert len(quick.claims) == 9
+    assert all(c.expected for c in quick.claims)
+
+
+@pytest.mark.lab
+def test_gan_figures_and_results(quick):
+    assert sorted(quick.figures) == sorted(f"{n}.png" for n in FIGURES)
+    ring = quick.results["ring"]
+    assert set(gan.RING_METHODS) <= set(ring)
+    assert all(0 <= ring[m]["modes_covered"] <= 8 for m in gan.RING_METHODS)
+    digits = quick.results["digits"]
+    for kind in ("dcgan", "wgan-gp"):
+        assert len(digits[kind]["frechet"]) == 5  # before training and at 4 checkpoints
+    assert "JS = log 2 - L = log 2 - V/2" in " ".join(quick.text)
+
+
+def test_two_intervals_do_not_overlap_and_are_d_apart():
+    real, fake = gan.two_intervals(5.0, 1000, np.random.default_rng(0))
+    assert real.shape == fake.shape == (1000, 1)
+    assert real.max() < fake.min()
+    assert fake.mean() - real.mean() == pytest.approx(5.0, abs=1e-5)  # W1 of a shifted copy: the shift
+
+
+def test_gradient_penalty_matches_its_definition_and_is_differentiable():
+    gg.manual_seed(0)
+    critic = gan.mlp(2, 8, 1, nn.LeakyReLU).to(gg.float64)
+    real, fake = gg.randn(16, 2, dtype=gg.float64), gg.randn(16, 2, dtype=gg.float64)
+    gg.manual_seed(1)
+    penalty, norms = gan.gradient_penalty(critic, real, fake)
+    gg.manual_seed(1)
+    eps = gg.rand(16, 1).numpy().astype(np.float64)  # the same draw as inside
+    x_hat = gg.tensor(eps * real.numpy() + (1 - eps) * fake.numpy()).requires_grad_(True)
+    (g,) = gg.autograd.grad(critic(x_hat).sum(), x_hat)
+    expected = np.linalg.norm(g.numpy(), axis=1)
+    np.testing.assert_allclose(norms.numpy(), expected, rtol=1e-10)
+    assert penalty.item() == pytest.approx(((expected - 1) ** 2).mean(), rel=1e-10)
+    penalty.backward()  # the double backward reaches the critic's weights
+    assert critic[0].weight.grad is not None and np.abs(critic[0].weight.grad.numpy()).sum() > 0
+    big = gg.tensor(np.full((4, 2), 3.0))
+    flat = nn.Linear(2, 1).to(gg.float64)
+    with gg.no_grad():
+        flat.weight.copy_(gg.tensor([[0.3, 0.4]], dtype=gg.float64))  # gradient norm 0.5 everywhere
+    two, n = gan.gradient_penalty(flat, big, -big)
+    one, _ = gan.gradient_penalty(flat, big, -big, one_sided=True)
+    assert n.numpy() == pytest.approx(np.full(4, 0.5))
+    assert two.item() == pytest.approx(0.25) and one.item() == 0.0
+
+
+def test_dcgan_shapes_and_init():
+    gg.manual_seed(0)
+    for side in (28, 8):
+        g, d = gan.dcgan_generator(16, 8, side), gan.dcgan_discriminator(8, side)
+        gan.dcgan_init(g)
+        x = g(gg.randn(3, 16, 1, 1))
+        assert tuple(x.shape) == (3, 1, side, side)
+        assert tuple(d(x).shape) == (3, 1)
+    w = gan.dcgan_generator(64, 64, 28)[0].weight.detach().numpy()
+    assert w.std() == pytest.approx(0.02, rel=0.05)
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in gan.dcgan_discriminator(8, 28, batch_norm=False).modules())
+
+
+def test_ring_wgan_gp_trains_and_keeps_gradient_norm_near_one(tmp_path):
+    gg.manual_seed(0)
+    ctx = LabContext(out_dir=tmp_path, progress=False)
+    run = gan.train_ring(ctx, "WGAN-GP", 40, 0.05, np.random.default_rng(0), width=32, batch=64)
+    assert len(run.snapshots) == 4 and run.snapshots[-1][0] == 40
+    assert 0.5 < run.interpolate_grad_norm < 1.5
+    assert run.critic_on_grid.shape == (61, 61)
