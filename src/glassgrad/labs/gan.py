@@ -120,7 +120,7 @@ def js_vs_wasserstein(ctx: LabContext, distances=(2.0, 5.0, 10.0), steps: int = 
         bce = float((_softplus(-zr).mean() + _softplus(zf).mean()) / 2)
         out.accuracy.append(float(((zr > 0).sum() + (zf < 0).sum()) / (2 * len(zr))))
         out.js.append(LOG2 - bce)
-        out.d_prob.append(1 / (1 + np.exp(-_on(disc, line)[:, 0])))
+        out.d_prob.append(0.5 * (1 + np.tanh(_on(disc, line)[:, 0] / 2)))  # the sigmoid, without overflow
 
         critic = mlp(1, 32, 1, nn.LeakyReLU)
         opt = gg.optim.Adam(critic.parameters(), lr=1e-3, betas=(0.5, 0.9))
