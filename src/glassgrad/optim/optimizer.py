@@ -24,6 +24,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import numpy as np
+
 from glassgrad._backend import array_module
 from glassgrad._dtype import get_default_dtype
 from glassgrad._tensor import Tensor
@@ -247,9 +249,10 @@ class Optimizer:
     @staticmethod
     def _new_step_counter() -> Tensor:
         """``state['step']``: a 0-d float tensor counting the updates (float64 when that is the
-        default dtype, else float32), as in PyTorch."""
+        default dtype, else float32), as in PyTorch. It stays on the CPU whatever the parameter's
+        device, as PyTorch keeps it: the update reads it as a Python number every step."""
         dt = get_default_dtype().numpy
-        return Tensor._wrap(array_module().zeros((), dt), False)
+        return Tensor._wrap(np.zeros((), dt), False)
 
     @staticmethod
     def _increment(counter: Tensor) -> float:
@@ -326,7 +329,7 @@ def _copy_state_value(value, param: Tensor, key: str):
     """A copy of one saved state entry; float buffers take the parameter's dtype (but not the step
     counter, which keeps its own)."""
     if key == "step" and not isinstance(value, Tensor):
-        return Tensor._wrap(array_module().asarray(float(value), get_default_dtype().numpy), False)
+        return Tensor._wrap(np.asarray(float(value), get_default_dtype().numpy), False)  # on the CPU
     if isinstance(value, Tensor):
         data = value._data
         if key != "step" and data.dtype.kind == "f":
