@@ -162,6 +162,11 @@ def test_state_dict_is_an_ordered_dict_with_torch_metadata(tmp_path):
     assert loaded._metadata == sd._metadata
 
 
+def test_a_value_glassgrad_cannot_rebuild_is_a_checkpoint_error(tmp_path):
+    with pytest.raises(CheckpointError, match=r"rebuilding a value with device failed.*'mps'"):
+        gg.load(saved(tmp_path, {"device": torch.device("mps")}))
+
+
 def test_file_objects_and_map_location(tmp_path):
     buffer = io.BytesIO()
     torch.save({"w": torch.ones(2)}, buffer)
@@ -259,6 +264,12 @@ def test_a_reduce_that_calls_os_system_is_refused_and_nothing_runs(tmp_path):
 def test_other_forbidden_globals_name_themselves(tmp_path, protocol):
     with pytest.raises(CheckpointError, match=r"builtins\.eval"):
         gg.load(with_pickle(tmp_path, pickle.dumps([_Evaluates()], protocol=protocol)))
+
+
+def test_a_whole_pickled_model_is_refused_with_advice(tmp_path):
+    path = saved(tmp_path, torch.nn.Linear(2, 2), "model.pt")
+    with pytest.raises(CheckpointError, match=r"global torch\.nn\.modules\.linear\.Linear.*save model\.state_dict\(\)"):
+        gg.load(path)
 
 
 def test_a_class_instance_is_refused(tmp_path):

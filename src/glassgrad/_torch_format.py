@@ -236,10 +236,14 @@ def _resolve_global(reader: CheckpointReader, module: str, name: str):
         return _codecs_encode
     if module == "builtins" and name in ("set", "frozenset"):
         return {"set": set, "frozenset": frozenset}[name]
+    hint = ""
+    if module.split(".")[0] in ("torch", "__main__", "__torch__"):
+        hint = ("; a whole model pickled with torch.save(model) needs its code to load, so save "
+                "model.state_dict() instead")
     raise reader.error(
         f"it names the global {module}.{name}, which a checkpoint of tensors does not need; glassgrad "
         "loads only tensors, storages, dtypes, devices, OrderedDict and plain containers (as torch's "
-        "weights_only=True), and ran nothing from the file"
+        f"weights_only=True), and ran nothing from the file{hint}"
     )
 
 
@@ -385,7 +389,13 @@ class _Unpickler:
         if not allowed or not isinstance(args, tuple):
             raise self.reader.error(f"its pickle calls {func!r}, which is not one of the allowed "
                                     "constructors; nothing was run")
-        return func(*args)
+        try:
+            return func(*args)
+        except CheckpointError:
+            raise
+        except Exception as e:  # e.g. torch.device("mps"), which glassgrad has no backend for
+            name = getattr(func, "__name__", repr(func))
+            raise self.reader.error(f"rebuilding a value with {name} failed ({type(e).__name__}: {e})") from None
 
     def _build(self, target, state) -> None:
         """BUILD sets an object's state. torch's state dicts carry one attribute, ``_metadata``
