@@ -382,8 +382,8 @@ class Tensor:
             xp = array_module(self._data)
             if xp is np:
                 np.copyto(self._data, _backend.to_numpy(v) if is_array(v) else v, casting="unsafe")
-            else:  # a value from the CPU (a random draw, a state dict) is uploaded first
-                self._data[...] = xp.asarray(v)
+            else:  # a value from the CPU (a random draw, a state dict) is copied to self's GPU first
+                self._data[...] = v if isinstance(v, xp.ndarray) else _backend.asarray_like(v, self._data)
         except ValueError:
             raise RuntimeError(
                 f"{op}: a value of shape {tuple(np.shape(v))} cannot be written into a tensor of "
