@@ -211,6 +211,21 @@ def test_a_torch_models_state_dict_runs_the_same_in_glassgrad(tmp_path):
     np.testing.assert_allclose(ours(gg.tensor(x)).detach().numpy(), want, rtol=1e-5, atol=1e-5)
 
 
+def test_a_torch_transformer_runs_the_same_in_glassgrad(tmp_path):
+    torch.manual_seed(0)
+
+    def layer(lib):
+        return lib.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, activation="gelu", batch_first=True)
+
+    net = torch.nn.TransformerEncoder(layer(torch), 2).eval()
+    ours = gg.nn.TransformerEncoder(layer(gg), 2).eval()
+    ours.load_state_dict(gg.load(saved(tmp_path, net.state_dict(), "encoder.pt")))
+    x = np.random.default_rng(0).standard_normal((3, 5, 8)).astype(np.float32)
+    with torch.no_grad():
+        want = net(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(ours(gg.tensor(x)).detach().numpy(), want, rtol=1e-5, atol=1e-5)
+
+
 def test_an_optimizer_state_dict_loads(tmp_path):
     model = torch.nn.Linear(3, 2)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
