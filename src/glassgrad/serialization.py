@@ -31,7 +31,7 @@ import numpy as np
 import safetensors
 import safetensors.numpy
 
-from glassgrad import _dtype
+from glassgrad import _backend, _dtype
 from glassgrad._tensor import Tensor, from_numpy
 from glassgrad._torch_format import LEGACY_MAGIC, CheckpointError, CheckpointReader
 
@@ -80,7 +80,8 @@ class _Encoder:
     def encode(self, obj, path: str = ""):
         where = path or "the top level"
         if isinstance(obj, Tensor):
-            entry = {"__tensor__": self._store(obj, obj._data, path)}
+            # a GPU tensor is stored from a CPU copy; it loads onto the CPU, as every tensor does
+            entry = {"__tensor__": self._store(obj, _backend.to_numpy(obj._data), path)}
             if obj.requires_grad:
                 entry["requires_grad"] = True
             return entry

@@ -282,6 +282,22 @@ def test_tensor_methods_and_python_numbers_stay_on_the_device(gpu):
     assert "device='cuda:0'" in repr(t)
 
 
+def test_a_device_models_checkpoint_saves_and_loads(gpu, tmp_path):
+    model = nn.Linear(3, 2).to("cuda")
+    optimizer = gg.optim.Adam(model.parameters())
+    model(gg.randn(4, 3, device="cuda")).sum().backward()
+    optimizer.step()
+    gg.save({"model": model.state_dict(), "optimizer": optimizer.state_dict()}, tmp_path / "ckpt")
+    loaded = gg.load(tmp_path / "ckpt")  # onto the CPU
+    np.testing.assert_array_equal(loaded["model"]["weight"].numpy(), model.weight.detach().cpu().numpy())
+    model.load_state_dict(loaded["model"])  # and back onto the device
+    optimizer.load_state_dict(loaded["optimizer"])  # its buffers follow their parameters' device
+    model(gg.randn(4, 3, device="cuda")).sum().backward()
+    optimizer.step()
+    assert isinstance(model.weight._data, gpu.ndarray)
+    assert all(isinstance(t._data, gpu.ndarray) for t in _device_tensors(model, [optimizer]))
+
+
 def test_cuda_routes_tensors_and_modules_to_the_device_module(gpu):
     x = gg.tensor([1.0, 2.0]).to("cuda")
     assert isinstance(x._data, gpu.ndarray) and x.is_cuda and x.device == gg.device("cuda", 0)

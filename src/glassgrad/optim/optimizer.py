@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from glassgrad import _backend
 from glassgrad._backend import array_module
 from glassgrad._dtype import get_default_dtype
 from glassgrad._tensor import Tensor
@@ -326,8 +327,8 @@ class Optimizer:
 
 
 def _copy_state_value(value, param: Tensor, key: str):
-    """A copy of one saved state entry; float buffers take the parameter's dtype (but not the step
-    counter, which keeps its own)."""
+    """A copy of one saved state entry; buffers take the parameter's device and float buffers its
+    dtype, as in PyTorch (but not the step counter, which keeps its own and stays on the CPU)."""
     if key == "step" and not isinstance(value, Tensor):
         return Tensor._wrap(np.asarray(float(value), get_default_dtype().numpy), False)  # on the CPU
     if isinstance(value, Tensor):
@@ -336,5 +337,7 @@ def _copy_state_value(value, param: Tensor, key: str):
             data = data.astype(param._data.dtype)
         else:
             data = data.copy()
+        if key != "step":
+            data = _backend.to_device(data, param.device)
         return Tensor._wrap(data, False)
     return copy.deepcopy(value)
