@@ -1,0 +1,311 @@
+"""``export``: trace one forward pass of a model and write the recorded graph as ONNX.
+
+glassgrad is define-by-run: a forward pass records each op (a ``Function``) as the creator
+(``grad_fn``) of its output, with its input tensors. Walking that graph back from the outputs
+gives every op the model ran, in an order where inputs come first; each is written by its
+converter (``_registry``). The model runs in eval mode, as ``torch.onnx.export`` runs it: dropout
+is then the identity and batch norm uses its running statistics, which is what a served model
+does.
+
+Recording needs an input that requires grad, so during the trace every floating-point parameter
+and buffer, and the inputs (integer ones too), are marked as requiring grad: every op that
+touches them is then recorded, and what is left unrecorded depends on neither - a constant.
+
+With ``dynamic_axes`` the model is traced a second time on inputs whose dynamic axes are a little
+larger. The two graphs have the same ops; a size that differs between them depends on a dynamic
+axis and is written as one (``_graph.Graph.size``) instead of being baked in.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+import numpy as np
+
+import onnx
+from glassgrad._tensor import Tensor
+from glassgrad.autograd.grad_mode import enable_grad
+from glassgrad.onnx import converters  # noqa: F401 - registers the converters
+from glassgrad.onnx._graph import REGISTRY_HINT, ExportError, Graph, Node
+from glassgrad.onnx._registry import CONVERTERS
+from onnx import helper
+
+MIN_OPSET = 17  # LayerNormalization
+
+
+def export(model, args, path, input_names: list[str] | None = None, output_names: list[str] | None = None,
+           dynamic_axes: dict | None = None, opset_version: int = 17) -> onnx.ModelProto:
+    """Trace ``model(*args)`` once (in eval mode) and save it as an ONNX model at ``path``.
+
+    ``args``: the example input, a Tensor or a tuple of Tensors. ``input_names`` and
+    ``output_names`` name the graph's inputs and outputs (default ``input_0``, ``output_0``, ...).
+    ``dynamic_axes`` marks the axes whose size may change, as in torch.onnx.export:
+    ``{"input_0": {0: "batch"}}`` (or a list of axes, named automatically); axes that share a
+    name share a size. Returns the ONNX ModelProto it saved (checked with onnx.checker).
+    """
+    from glassgrad.nn.modules.module import Module
+
+    if not isinstance(model, Module):
+        raise TypeError(f"export: expected model to be an nn.Module, got {type(model).__name__}")
+    args = _as_args(args)
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"export: expected path to be a str or os.PathLike, got {type(path).__name__}")
+    if not isinstance(opset_version, int) or not MIN_OPSET <= opset_version <= onnx.defs.onnx_opset_version():
+        raise ValueError(f"export: opset_version must be an int from {MIN_OPSET} to "
+                         f"{onnx.defs.onnx_opset_version()}, got {opset_version!r}")
+    input_names = _names(input_names, "input_names", len(args), "input")
+    with _tracing(model):
+        inputs_a, outputs_a = _trace(model, args)
+        output_names = _names(output_names, "output_names", len(outputs_a), "output")
+        axes = _dynamic_axes(dynamic_axes, input_names, output_names, args, outputs_a)
+        dynamic, args_b = _grown(axes, input_names, args)
+        outputs_b = _second_trace(model, args_b, dynamic) if dynamic else None
+    graph = Graph(opset_version, dynamic)
+    names = _Names(model, inputs_a, input_names)
+    graph.names_of_arrays = {id(t._data): n for n, t in (*model.named_parameters(), *model.named_buffers())}
+    _convert(graph, _ops(outputs_a), _ops(outputs_b) if dynamic else None, names)
+    out_values = []
+    for name, ta, tb in zip(output_names, outputs_a, outputs_b or outputs_a):
+        graph.nodes.append(helper.make_node("Identity", [names.of(ta, graph)], [name]))
+        out_values.append(_value_info(name, ta, tb, axes.get(name, {})))
+    in_values = [_value_info(n, t, t, axes.get(n, {})) for n, t in zip(input_names, args)]
+    model_proto = _model(graph, in_values, out_values)
+    onnx.checker.check_model(model_proto)
+    onnx.save(model_proto, os.fspath(path))
+    return model_proto
+
+
+# -- arguments --------------------------------------------------------------------------------
+
+
+def _as_args(args) -> tuple:
+    args = (args,) if isinstance(args, Tensor) else args
+    if not isinstance(args, (tuple, list)) or not args or not all(isinstance(a, Tensor) for a in args):
+        got = type(args).__name__ if not isinstance(args, (tuple, list)) else (
+            "an empty sequence" if not args else "a sequence of " + ", ".join(type(a).__name__ for a in args))
+        raise TypeError(f"export: expected args to be a Tensor or a tuple of Tensors (the model's inputs), got {got}")
+    return tuple(args)
+
+
+def _names(names, what: str, count: int, prefix: str) -> list[str]:
+    if names is None:
+        return [f"{prefix}_{i}" for i in range(count)]
+    if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) and n for n in names):
+        raise TypeError(f"export: expected {what} to be a list of non-empty str, got {names!r}")
+    if len(names) != count or len(set(names)) != len(names):
+        raise ValueError(f"export: {what} must give {count} distinct name(s) (one per {prefix}), got {list(names)}")
+    return list(names)
+
+
+def _dynamic_axes(dynamic_axes, input_names, output_names, args, outputs) -> dict:
+    """``dynamic_axes`` as {name: {axis: label}}, checked against the names and the ranks."""
+    if dynamic_axes is None:
+        return {}
+    if not isinstance(dynamic_axes, dict):
+        raise TypeError(f"export: expected dynamic_axes to be a dict such as {{'input_0': {{0: 'batch'}}}}, "
+                        f"got {type(dynamic_axes).__name__}")
+    ranks = {n: t.ndim for n, t in zip(input_names + output_names, list(args) + list(outputs))}
+    out = {}
+    for name, spec in dynamic_axes.items():
+        if name not in ranks:
+            raise ValueError(f"export: dynamic_axes names {name!r}, which is not an input or output name; "
+                             f"the names are {input_names + output_names}")
+        if isinstance(spec, (list, tuple)):
+            spec = {a: f"{name}_dim{a}" for a in spec}
+        if not isinstance(spec, dict):
+            raise TypeError(f"export: dynamic_axes[{name!r}] must be a dict {{axis: name}} or a list of axes, "
+                            f"got {type(spec).__name__}")
+        for axis in spec:
+            if not isinstance(axis, int) or not 0 <= axis < ranks[name]:
+                raise ValueError(f"export: dynamic_axes[{name!r}] has axis {axis!r}, but {name} has "
+                                 f"{ranks[name]} dimensions (axes 0 to {ranks[name] - 1})")
+        out[name] = {a: str(label) for a, label in spec.items()}
+    return out
+
+
+_FACTORS = (2, 3, 5, 7, 11, 13, 17, 19)
+
+
+def _grown(axes: dict, input_names: list, args: tuple):
+    """The dynamic input axes (one entry per label: label, input, axis, size, second size) and
+    the inputs of the second trace, where each label's axes are multiplied by its own prime: a
+    size then factors uniquely into the dynamic sizes it depends on (batch * heads is not
+    mistaken for 2 * seq). Values are the example's, repeated (so token ids stay valid)."""
+    factor, dynamic = {}, []
+    new_args = []
+    for name, t in zip(input_names, args):
+        shape = list(t.shape)
+        for axis, label in sorted(axes.get(name, {}).items()):
+            if label not in factor:
+                if len(factor) == len(_FACTORS):
+                    raise ValueError(f"export: at most {len(_FACTORS)} distinct dynamic axis names are supported")
+                factor[label] = (_FACTORS[len(factor)], t.shape[axis])
+                dynamic.append((label, name, axis, t.shape[axis], t.shape[axis] * factor[label][0]))
+            elif factor[label][1] != t.shape[axis]:
+                raise ValueError(f"export: dynamic axis {label!r} has size {factor[label][1]} in one input and "
+                                 f"{t.shape[axis]} in {name}; axes that share a name must share a size")
+            if t.shape[axis] == 0:
+                raise ValueError(f"export: the example input {name} has size 0 on its dynamic axis {axis}")
+            shape[axis] *= factor[label][0]
+        data = np.resize(t._data, shape).astype(t._data.dtype)
+        new_args.append(Tensor._wrap(data, False))
+    return dynamic, tuple(new_args)
+
+
+# -- tracing ----------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _tracing(model):
+    """Eval mode, grad mode on, and every floating-point parameter and buffer marked as requiring
+    grad (so the ops on them are recorded); all restored afterwards."""
+    modes = [(m, m.training) for m in model.modules()]
+    tensors = [t for t in (*model.parameters(), *model.buffers()) if t.dtype.is_floating_point]
+    flags = [t._requires_grad for t in tensors]
+    model.eval()
+    for t in tensors:
+        t._requires_grad = True
+    try:
+        with enable_grad():
+            yield
+    finally:
+        for m, mode in modes:
+            m.training = mode
+        for t, flag in zip(tensors, flags):
+            t._requires_grad = flag
+
+
+def _trace(model, args):
+    # fresh leaves that record (set directly: integer ids cannot require grad through the API,
+    # but the trace must see the ops on them too; nothing runs backward)
+    inputs = tuple(Tensor._wrap(a._data, True) for a in args)
+    out = model(*inputs)
+    outputs = []
+    _flatten(out, outputs)
+    if not outputs:
+        raise ExportError(f"export: the model returned no tensor (got {type(out).__name__})")
+    return inputs, outputs
+
+
+def _second_trace(model, args, dynamic) -> list:
+    try:
+        return _trace(model, args)[1]
+    except Exception as e:
+        grown = ", ".join(f"{label} {a} -> {b}" for label, _, _, a, b in dynamic)
+        raise ExportError(f"export: the second trace, with the dynamic axes grown ({grown}) to find which sizes "
+                          f"depend on them, failed: {type(e).__name__}: {e}") from e
+
+
+def _flatten(out, into: list) -> None:
+    """The output tensors in order, from nested tuples and lists (None entries skipped, as the
+    attention weights of need_weights=False)."""
+    if isinstance(out, Tensor):
+        into.append(out)
+    elif isinstance(out, (tuple, list)):
+        for o in out:
+            _flatten(o, into)
+    elif out is not None:
+        raise ExportError(f"export: the model returned a {type(out).__name__}; expected Tensors, "
+                          f"or tuples and lists of them")
+
+
+def _ops(outputs) -> list:
+    """The recorded ops that the outputs depend on, each after the ops that make its inputs
+    (a depth-first walk from the outputs, inputs in order: the same order in both traces)."""
+    order, seen = [], set()
+    for t in outputs:
+        fn = t.grad_fn
+        if fn is None or id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        stack = [(fn, iter(fn.inputs))]
+        while stack:
+            f, pending = stack[-1]
+            for x in pending:
+                g = x.grad_fn
+                if g is not None and id(g) not in seen:
+                    seen.add(id(g))
+                    stack.append((g, iter(g.inputs)))
+                    break
+            else:
+                stack.pop()
+                order.append(f)
+    return order
+
+
+# -- building the graph -------------------------------------------------------------------------
+
+
+class _Names:
+    """The ONNX name of every tensor of the first trace: op outputs by (op, output number);
+    leaves by tensor id - the inputs, and parameters and buffers by their state-dict names (so
+    the initializers read like the model's state dict); other leaves are constants."""
+
+    def __init__(self, model, inputs, input_names):
+        self.inputs = set(input_names)
+        self.leaves = {id(t): n for t, n in zip(inputs, input_names)}
+        for n, t in (*model.named_parameters(), *model.named_buffers()):
+            self.leaves.setdefault(id(t), n)
+        self.outputs: dict[tuple, str] = {}
+
+    def is_constant(self, x) -> bool:
+        return x.grad_fn is None and id(x) not in self.leaves
+
+    def of(self, x, graph: Graph) -> str:
+        if x.grad_fn is not None:
+            return self.outputs[(id(x.grad_fn), x._output_nr)]
+        name = self.leaves.get(id(x))
+        if name is None:
+            return graph.initializer(x._data)
+        if name not in self.inputs:
+            graph.initializer(x._data, name)
+        return name
+
+
+def _convert(graph: Graph, ops_a: list, ops_b: list | None, names: _Names) -> None:
+    if ops_b is not None and [type(f) for f in ops_a] != [type(f) for f in ops_b]:
+        raise ExportError(
+            "export: the model runs different ops when the dynamic axes change size (a Python branch on a "
+            "size?), so one graph cannot serve both; export without those dynamic axes"
+        )
+    for k, fn in enumerate(ops_a):
+        convert = CONVERTERS.get(type(fn))
+        if convert is None:
+            raise ExportError(
+                f"export: no ONNX converter for the op {type(fn).__name__} (from {type(fn).__module__}); "
+                f"converters are registered in {REGISTRY_HINT}"
+            )
+        alt = ops_b[k] if ops_b is not None else None
+        in_names, problems, zeros = [], {}, set()
+        for i, x in enumerate(fn.inputs):
+            in_names.append(names.of(x, graph))
+            if names.is_constant(x):
+                if x._data.dtype.kind == "f" and not x._data.any():
+                    zeros.add(i)
+                xb = alt.inputs[i] if alt is not None else x
+                if tuple(xb.shape) != tuple(x.shape):
+                    problems[i] = (
+                        f"input {i} is a constant (made during the forward, not from the inputs or parameters) "
+                        f"whose shape {tuple(x.shape)} changes with the dynamic axes (to {tuple(xb.shape)}); "
+                        f"baking it in would be wrong for other sizes: pass it to the model as an input"
+                    )
+        out = convert(graph, Node(graph, fn, alt, in_names, problems, zeros))
+        for i, name in enumerate(out if isinstance(out, tuple) else (out,)):
+            names.outputs[(id(fn), i)] = name
+
+
+def _value_info(name: str, ta, tb, labels: dict):
+    shape = []
+    for axis, (sa, sb) in enumerate(zip(ta.shape, tb.shape)):
+        shape.append(labels[axis] if axis in labels else (sa if sa == sb else None))
+    elem = helper.np_dtype_to_tensor_dtype(ta._data.dtype)
+    return helper.make_tensor_value_info(name, elem, shape)
+
+
+def _model(graph: Graph, in_values: list, out_values: list) -> onnx.ModelProto:
+    used = {i for n in graph.nodes for i in n.input}
+    inits = [t for name, t in graph.initializers.items() if name in used]  # drop the unused
+    g = helper.make_graph(graph.nodes, "glassgrad", in_values, out_values, initializer=inits)
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", graph.opset)], producer_name="glassgrad")
+    return model
