@@ -167,6 +167,24 @@ def test_transformer_encoder_other_batch_and_length(tmp_path, batch_first, norm_
     assert {"Gather", "LayerNormalization", "Softmax", "MatMul", "Erf"} <= ops
 
 
+def test_transformer_with_a_padding_mask_input(tmp_path):
+    class Masked(Encoder):
+        def forward(self, tokens, padding):  # padding: (N, L) bool, True = a pad token to ignore
+            h = self.encoder(self.pos(self.embed(tokens)), src_key_padding_mask=padding)
+            return self.head(self.norm(h)[:, 0])
+
+    def masked(n, length, pads):
+        mask = np.zeros((n, length), dtype=bool)
+        mask[:, length - pads:] = True
+        return ids(n, length), gg.tensor(mask)
+
+    model = Masked(batch_first=True)
+    proto = roundtrip(tmp_path, model, masked(2, 5, 1), [masked(3, 8, 3), masked(1, 4, 0)],
+                      dynamic_axes={"tokens": {0: "batch", 1: "seq"}, "padding": {0: "batch", 1: "seq"}},
+                      input_names=["tokens", "padding"])
+    assert "Where" in {n.op_type for n in proto.graph.node}  # the mask is read, not baked in
+
+
 def test_multihead_attention_returns_output_and_weights(tmp_path):
     attn = nn.MultiheadAttention(8, 2, batch_first=True)
 
@@ -180,6 +198,30 @@ def test_multihead_attention_returns_output_and_weights(tmp_path):
 
     roundtrip(tmp_path, SelfAttention(), gg.randn(2, 3, 8), [(gg.randn(5, 4, 8),)],
               dynamic_axes={"input_0": {0: "b", 1: "l"}, "output_1": {0: "b", 1: "l", 2: "l"}})
+
+
+# -- GAN generator ----------------------------------------------------------------------------
+
+
+def test_generator_with_transposed_convolutions(tmp_path):
+    class Generator(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = nn.Sequential(
+                nn.Linear(8, 4 * 3 * 3), nn.Unflatten(1, (4, 3, 3)),
+                nn.ConvTranspose2d(4, 3, 4, stride=2, padding=1), nn.BatchNorm2d(3), nn.LeakyReLU(0.2),
+                nn.ConvTranspose2d(3, 2, 3, stride=2, padding=1, output_padding=1), nn.Tanh(),
+            )
+
+        def forward(self, z):  # and the remaining activations, reductions and padding
+            F = nn.functional
+            y = F.pad(self.net(z), (1, 2, 0, 1))
+            return (y.amax(1) + F.softplus(y, beta=2.0).amin(1) + F.logsigmoid(y).sum(1)
+                    + F.hardsigmoid(y).mean(1) + F.softplus(y).sum(1))
+
+    proto = roundtrip(tmp_path, Generator(), gg.randn(2, 8), [(gg.randn(1, 8),), (gg.randn(6, 8),)],
+                      dynamic_axes={"input_0": [0]})
+    assert "ConvTranspose" in {n.op_type for n in proto.graph.node}
 
 
 # -- recurrent --------------------------------------------------------------------------------
@@ -260,6 +302,19 @@ def test_a_graph_that_changes_with_the_size_is_refused(tmp_path):
 
     with pytest.raises(gg.onnx.ExportError, match="different ops"):
         gg.onnx.export(Branches(), gg.randn(2, 3), tmp_path / "m.onnx", dynamic_axes={"input_0": {0: "batch"}})
+
+
+def test_an_input_used_outside_glassgrad_ops_is_warned_about(tmp_path):
+    class Numpyish(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(3, 2)
+
+        def forward(self, x, scale):
+            return self.lin(x) * scale.item()  # a Python number: the graph cannot see it
+
+    with pytest.warns(UserWarning, match="input 'scale' does not reach the outputs"):
+        gg.onnx.export(Numpyish(), (gg.randn(2, 3), gg.tensor(2.0)), tmp_path / "m.onnx", input_names=["x", "scale"])
 
 
 @pytest.mark.parametrize("kwargs,error,message", [

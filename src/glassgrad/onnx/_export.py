@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import warnings
 
 import numpy as np
 
@@ -70,6 +71,7 @@ def export(model, args, path, input_names: list[str] | None = None, output_names
         graph.nodes.append(helper.make_node("Identity", [names.of(ta, graph)], [name]))
         out_values.append(_value_info(name, ta, tb, axes.get(name, {})))
     in_values = [_value_info(n, t, t, axes.get(n, {})) for n, t in zip(input_names, args)]
+    _warn_unused(graph, input_names)
     model_proto = _model(graph, in_values, out_values)
     onnx.checker.check_model(model_proto)
     onnx.save(model_proto, os.fspath(path))
@@ -180,7 +182,14 @@ def _trace(model, args):
     # fresh leaves that record (set directly: integer ids cannot require grad through the API,
     # but the trace must see the ops on them too; nothing runs backward)
     inputs = tuple(Tensor._wrap(a._data, True) for a in args)
-    out = model(*inputs)
+    try:
+        out = model(*inputs)
+    except Exception as e:
+        if hasattr(e, "add_note"):  # Python 3.11+
+            e.add_note("(raised while gg.onnx.export traced the model: in the trace the inputs, parameters "
+                       "and buffers require grad so that every op on them is recorded; use .detach() "
+                       "before .numpy(), or better, glassgrad ops)")
+        raise
     outputs = []
     _flatten(out, outputs)
     if not outputs:
@@ -293,6 +302,19 @@ def _convert(graph: Graph, ops_a: list, ops_b: list | None, names: _Names) -> No
         out = convert(graph, Node(graph, fn, alt, in_names, problems, zeros))
         for i, name in enumerate(out if isinstance(out, tuple) else (out,)):
             names.outputs[(id(fn), i)] = name
+
+
+def _warn_unused(graph: Graph, input_names: list) -> None:
+    """An input no op reads was used outside glassgrad's ops (``.numpy()``, a Python branch) or
+    not at all: the exported graph ignores it, and would compute with the example's values."""
+    used = {i for n in graph.nodes for i in n.input}
+    for name in input_names:
+        if name not in used:
+            warnings.warn(
+                f"export: the input {name!r} does not reach the outputs through glassgrad ops (used through "
+                f".numpy() or a Python value?); the ONNX graph ignores it and keeps the example's values",
+                stacklevel=3,
+            )
 
 
 def _value_info(name: str, ta, tb, labels: dict):

@@ -21,6 +21,29 @@ def leaky_relu(graph, node):
     return graph.add("LeakyRelu", [node.input(0)], alpha=float(node.fn.slope))
 
 
+@register(a.Hardsigmoid)
+def hardsigmoid(graph, node):
+    return graph.add("HardSigmoid", [node.input(0)], alpha=1.0 / 6.0, beta=0.5)
+
+
+@register(a.Softplus)
+def softplus(graph, node):
+    """log(1 + exp(beta x)) / beta. ONNX's Softplus has no threshold; above it (beta x > 20 by
+    default) the two forms differ by less than exp(-20), below float32's resolution of x."""
+    x, beta = node.input(0), float(node.fn.beta)
+    if beta == 1.0:
+        return graph.add("Softplus", [x])
+    dt = node.dtype(0)
+    soft = graph.add("Softplus", [graph.add("Mul", [x, graph.scalar(beta, dt)])])
+    return graph.add("Div", [soft, graph.scalar(beta, dt)])
+
+
+@register(a.LogSigmoid)
+def logsigmoid(graph, node):
+    """log(sigmoid(x)) = -softplus(-x), which stays finite for large |x|."""
+    return graph.add("Neg", [graph.add("Softplus", [graph.add("Neg", [node.input(0)])])])
+
+
 @register(a.Softmax)
 def softmax(graph, node):
     return graph.add("Softmax", [node.input(0)], axis=node.fn.dim)

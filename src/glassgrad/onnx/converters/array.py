@@ -140,6 +140,14 @@ def split(graph, node):
     return tuple(outs)
 
 
+@register(a.Pad)
+def pad(graph, node):
+    """Constant padding; ONNX lists all the 'before' widths, then all the 'after' ones."""
+    widths = node.fn.widths
+    pads = [b for b, _ in widths] + [e for _, e in widths]
+    return graph.add("Pad", [node.input(0), graph.ints(pads), graph.scalar(node.fn.value, node.dtype(0))])
+
+
 @register(a.Cast)
 def cast(graph, node):
     return graph.add("Cast", [node.input(0)], to=helper.np_dtype_to_tensor_dtype(node.fn.dtype.numpy))
