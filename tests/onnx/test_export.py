@@ -276,18 +276,33 @@ def test_an_op_without_converter_names_itself(tmp_path):
         gg.onnx.export(Cumulative(), gg.randn(2, 3), tmp_path / "m.onnx")
 
 
+class AddsConstant(nn.Module):
+    def __init__(self, make):
+        super().__init__()
+        self.lin, self.make = nn.Linear(3, 4), make
+
+    def forward(self, x):
+        return self.lin(x) + self.make(x.shape[0])
+
+
+def test_a_uniform_constant_that_follows_the_batch_is_built_at_run_time(tmp_path):
+    model = AddsConstant(lambda n: gg.full((n, 4), 0.5))  # as an RNN's default zero state
+    proto = roundtrip(tmp_path, model, gg.randn(2, 3), [(gg.randn(5, 3),)], dynamic_axes={"input_0": [0]})
+    assert "ConstantOfShape" in {n.op_type for n in proto.graph.node}
+
+
 def test_a_constant_that_depends_on_the_batch_is_refused(tmp_path):
-    class AddsZeros(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.lin = nn.Linear(3, 4)
+    model = AddsConstant(lambda n: gg.arange(n).float().unsqueeze(1))  # values that differ: no rule
+    with pytest.raises(gg.onnx.ExportError, match=r"Add input 1 is a constant .*shape \(2, 1\) changes .*\(4, 1\)"):
+        gg.onnx.export(model, gg.randn(2, 3), tmp_path / "m.onnx", dynamic_axes={"input_0": [0]})
+    roundtrip(tmp_path, model, gg.randn(2, 3), [(gg.randn(2, 3),)])  # fine with a fixed batch
 
-        def forward(self, x):
-            return self.lin(x) + gg.ones(x.shape[0], 4)
 
-    with pytest.raises(gg.onnx.ExportError, match=r"constant .*shape \(2, 4\) changes .*\(4, 4\)"):
-        gg.onnx.export(AddsZeros(), gg.randn(2, 3), tmp_path / "m.onnx", dynamic_axes={"input_0": [0]})
-    gg.onnx.export(AddsZeros(), gg.randn(2, 3), tmp_path / "m.onnx")  # fine with a fixed batch
+def test_rnn_unrolled_with_dynamic_batch_but_not_length(tmp_path):
+    rnn = nn.RNN(3, 4, num_layers=2, batch_first=True)  # composed of one op per step
+    roundtrip(tmp_path, rnn, gg.randn(2, 5, 3), [(gg.randn(4, 5, 3),)], dynamic_axes={"input_0": {0: "batch"}})
+    with pytest.raises(gg.onnx.ExportError, match=r"different ops .*nn.RNN"):
+        gg.onnx.export(rnn, gg.randn(2, 5, 3), tmp_path / "m.onnx", dynamic_axes={"input_0": {0: "batch", 1: "seq"}})
 
 
 def test_a_graph_that_changes_with_the_size_is_refused(tmp_path):

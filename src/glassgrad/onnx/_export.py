@@ -30,7 +30,7 @@ from glassgrad.autograd.grad_mode import enable_grad
 from glassgrad.onnx import converters  # noqa: F401 - registers the converters
 from glassgrad.onnx._graph import REGISTRY_HINT, ExportError, Graph, Node
 from glassgrad.onnx._registry import CONVERTERS
-from onnx import helper
+from onnx import helper, numpy_helper
 
 MIN_OPSET = 17  # LayerNormalization
 
@@ -272,12 +272,25 @@ class _Names:
         return name
 
 
-def _convert(graph: Graph, ops_a: list, ops_b: list | None, names: _Names) -> None:
-    if ops_b is not None and [type(f) for f in ops_a] != [type(f) for f in ops_b]:
+def _check_same_ops(ops_a: list, ops_b: list) -> None:
+    """Both traces must run the same ops, for the second to tell what the sizes depend on."""
+    kinds_a, kinds_b = [type(f) for f in ops_a], [type(f) for f in ops_b]
+    if kinds_a != kinds_b:
+        k = next((k for k, (f, g) in enumerate(zip(kinds_a, kinds_b)) if f is not g), min(len(ops_a), len(ops_b)))
+        first = " vs ".join(o[k].__name__ if k < len(o) else "the end" for o in (kinds_a, kinds_b))
         raise ExportError(
-            "export: the model runs different ops when the dynamic axes change size (a Python branch on a "
-            "size?), so one graph cannot serve both; export without those dynamic axes"
+            f"export: the model runs different ops when the dynamic axes change size ({len(ops_a)} ops with the "
+            f"example, {len(ops_b)} with the axes grown; op {k} is {first}), so one graph cannot serve both sizes. "
+            f"A Python loop over the sequence does this (nn.RNN, an LSTM with proj_size, packed sequences run one "
+            f"op per step; nn.GRU and nn.LSTM export as one op), as does a branch on a size: export without "
+            f"that dynamic axis"
         )
+
+
+def _convert(graph: Graph, ops_a: list, ops_b: list | None, names: _Names) -> None:
+    """Write every op with its converter, recording the names of its outputs."""
+    if ops_b is not None:
+        _check_same_ops(ops_a, ops_b)
     for k, fn in enumerate(ops_a):
         convert = CONVERTERS.get(type(fn))
         if convert is None:
@@ -286,22 +299,42 @@ def _convert(graph: Graph, ops_a: list, ops_b: list | None, names: _Names) -> No
                 f"converters are registered in {REGISTRY_HINT}"
             )
         alt = ops_b[k] if ops_b is not None else None
-        in_names, problems, zeros = [], {}, set()
+        in_names, deferred, zeros = [], {}, set()
         for i, x in enumerate(fn.inputs):
-            in_names.append(names.of(x, graph))
-            if names.is_constant(x):
-                if x._data.dtype.kind == "f" and not x._data.any():
-                    zeros.add(i)
-                xb = alt.inputs[i] if alt is not None else x
-                if tuple(xb.shape) != tuple(x.shape):
-                    problems[i] = (
-                        f"input {i} is a constant (made during the forward, not from the inputs or parameters) "
-                        f"whose shape {tuple(x.shape)} changes with the dynamic axes (to {tuple(xb.shape)}); "
-                        f"baking it in would be wrong for other sizes: pass it to the model as an input"
-                    )
-        out = convert(graph, Node(graph, fn, alt, in_names, problems, zeros))
+            if not names.is_constant(x):
+                in_names.append(names.of(x, graph))
+                continue
+            if x._data.dtype.kind == "f" and not x._data.any():
+                zeros.add(i)
+            xb = alt.inputs[i] if alt is not None else x
+            if tuple(xb.shape) == tuple(x.shape):
+                in_names.append(names.of(x, graph))
+            else:  # made only if the converter reads it (a GRU leaves out a zero initial state)
+                in_names.append(None)
+                deferred[i] = _sized_constant(graph, x, xb, f"{type(fn).__name__} input {i}")
+        out = convert(graph, Node(graph, fn, alt, in_names, deferred, zeros))
         for i, name in enumerate(out if isinstance(out, tuple) else (out,)):
             names.outputs[(id(fn), i)] = name
+
+
+def _sized_constant(graph: Graph, x, xb, what: str):
+    """A constant made during the forward whose shape follows the dynamic axes (the zero initial
+    state of an RNN, ``ones(batch, n)``): when all its elements are equal it is ConstantOfShape of
+    the runtime shape; otherwise baking it in would be wrong for other sizes, and reading it is an
+    error."""
+    data = x._data
+
+    def make() -> str:
+        if data.size and (data == data.flat[0]).all():
+            shape = graph.shape(x.shape, xb.shape, what)
+            return graph.add("ConstantOfShape", [shape], value=numpy_helper.from_array(data.reshape(-1)[:1].copy()))
+        raise ExportError(
+            f"{what} is a constant (made during the forward, not from the inputs or parameters) whose shape "
+            f"{tuple(x.shape)} changes with the dynamic axes (to {tuple(xb.shape)}) and whose values differ; "
+            f"baking it in would be wrong for other sizes: pass it to the model as an input"
+        )
+
+    return make
 
 
 def _warn_unused(graph: Graph, input_names: list) -> None:

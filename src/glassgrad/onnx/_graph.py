@@ -133,9 +133,10 @@ class Node:
     attributes, ``fn.inputs``), ``alt`` the same op in the second trace, or None without
     dynamic axes."""
 
-    def __init__(self, graph: Graph, fn, alt, names: list, problems: dict, zeros: set):
+    def __init__(self, graph: Graph, fn, alt, names: list, deferred: dict, zeros: set):
         self.graph, self.fn, self.alt = graph, fn, alt
-        self._names, self._problems, self._zeros = names, problems, zeros
+        # deferred: {input: function making it}, for constants made only when read
+        self._names, self._deferred, self._zeros = names, deferred, zeros
         self.op = type(fn).__name__
 
     @property
@@ -143,10 +144,9 @@ class Node:
         return len(self._names)
 
     def input(self, i: int) -> str:
-        """The ONNX name of input ``i``; refuses a constant whose shape depends on the dynamic
-        axes (baking it in would be wrong for other sizes)."""
-        if i in self._problems:
-            raise ExportError(f"{self.op}: {self._problems[i]}")
+        """The ONNX name of input ``i`` (a deferred constant is made now, or refused)."""
+        if self._names[i] is None:
+            self._names[i] = self._deferred[i]()
         name = self._names[i]
         if name in self.graph.last_step_only:
             raise ExportError(
