@@ -263,17 +263,33 @@ def test_gru_lstm_with_given_initial_state(tmp_path, cls):
 # -- errors -----------------------------------------------------------------------------------
 
 
+class Cumulative(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(3, 3)
+
+    def forward(self, x):
+        return gg.cumsum(self.lin(x), 1)
+
+
 def test_an_op_without_converter_names_itself(tmp_path):
-    class Cumulative(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.lin = nn.Linear(3, 3)
-
-        def forward(self, x):
-            return gg.cumsum(self.lin(x), 1)
-
-    with pytest.raises(gg.onnx.ExportError, match=r"CumSum.*glassgrad/onnx/converters"):
+    with pytest.raises(gg.onnx.ExportError, match=r"no ONNX converter for the op CumSum.*glassgrad/onnx/converters"):
         gg.onnx.export(Cumulative(), gg.randn(2, 3), tmp_path / "m.onnx")
+
+
+def test_a_registered_converter_is_used(tmp_path):
+    from glassgrad.functions.reduction import CumSum
+
+    @gg.onnx.register(CumSum)
+    def cumsum(graph, node):
+        return graph.add("CumSum", [node.input(0), graph.scalar(node.fn.dim, "int64")])
+
+    try:
+        roundtrip(tmp_path, Cumulative(), gg.randn(2, 3), [(gg.randn(4, 3),)], dynamic_axes={"input_0": [0]})
+    finally:
+        del gg.onnx.CONVERTERS[CumSum]
+    with pytest.raises(TypeError, match="expected Function subclasses, got <class 'int'>"):
+        gg.onnx.register(int)
 
 
 class AddsConstant(nn.Module):
