@@ -95,6 +95,21 @@ def test_linear_on_sequences_softmax_and_matmul(tmp_path):
     roundtrip(tmp_path, model, gg.randn(2, 5, 4), [(gg.randn(3, 7, 4),)], dynamic_axes={"input_0": {0: "n", 1: "l"}})
 
 
+def test_indexing_and_adaptive_pooling(tmp_path):
+    class Indexing(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(4, 6)
+
+        def forward(self, x):  # (N, L, 4): an int with None, a negative step, slices from 1
+            h = self.lin(x)
+            return h[:, None, -1].squeeze(1)[:, :3] + h[..., ::-2].mean(1) + h[:, 1:, 2:5].sum(1)
+
+    roundtrip(tmp_path, Indexing(), gg.randn(2, 5, 4), [(gg.randn(3, 7, 4),)], dynamic_axes={"input_0": [0, 1]})
+    pooled = nn.Sequential(nn.Conv2d(1, 2, 3), nn.AdaptiveAvgPool2d((3, 2)), nn.AdaptiveAvgPool2d(1), nn.Flatten())
+    roundtrip(tmp_path, pooled, gg.randn(2, 1, 9, 8), [(gg.randn(3, 1, 9, 8),)], dynamic_axes={"input_0": [0]})
+
+
 def test_without_dynamic_axes_the_shapes_are_fixed(tmp_path):
     proto = roundtrip(tmp_path, mlp(), gg.randn(3, 6), [(gg.randn(3, 6),)])
     dims = proto.graph.input[0].type.tensor_type.shape.dim
