@@ -38,7 +38,7 @@ class Graph:
         self.nodes: list = []
         self.initializers: dict[str, onnx.TensorProto] = {}
         self._counter = itertools.count()
-        self._dims: dict[tuple, str] = {}
+        self._dims: dict[int, str] = {}  # runtime size of dynamic axis k
         # names whose value is only right at the last step (the LSTM's cell states): the
         # converter that may read them (GetItem of that step) knows; every other one refuses
         self.last_step_only: dict[str, tuple[str, set]] = {}
@@ -89,7 +89,7 @@ class Graph:
         for k, sa, sb in dyn:  # c * size
             if sa and sb and a % sa == 0 and b % sb == 0 and a // sa == b // sb:
                 return self._times(self._axis_size(k), a // sa)
-        for (k1, sa1, sb1), (k2, sa2, sb2) in itertools.combinations(dyn, 2):  # c * size1 * size2
+        for (k1, sa1, sb1), (k2, sa2, sb2) in itertools.combinations_with_replacement(dyn, 2):  # c * size * size
             pa, pb = sa1 * sa2, sb1 * sb2
             if pa and pb and a % pa == 0 and b % pb == 0 and a // pa == b // pb:
                 both = self.add("Mul", [self._axis_size(k1), self._axis_size(k2)])

@@ -50,46 +50,53 @@ def _bounds(item: slice):
 
 @register(a.GetItem)
 def getitem(graph, node):
+    """Basic indexing as at most three ops: one Slice for all the slices, a Gather per integer
+    (which drops that dim), one Unsqueeze for the ``None``s. Slice bounds and integers that differ
+    between the traces (``pe[:L]``) are written from the runtime sizes."""
     fn, alt = node.fn, node.alt
-    source = node.raw_input(0)
-    if source in graph.last_step_only:
-        return _last_step(graph, node, source)
+    if node.raw_input(0) in graph.last_step_only:
+        return _last_step(graph, node)
     if fn.advanced:
-        if len(fn.key) == 1 and (alt is None or alt.key[0].shape == fn.key[0].shape) and fn.key[0].dtype.kind in "iu":
-            return graph.add("Gather", [node.input(0), graph.initializer(fn.key[0].astype("int64"))], axis=0)
-        raise ExportError("GetItem: only indexing with one integer array (x[idx]) is exported, not "
-                          f"the key {fn.key!r}; use index_select or gather")
+        return _take(graph, node)
     ndim = len(node.shape(0))
-    items_a, items_b = _items(fn.key, ndim), _items(alt.key if alt is not None else fn.key, ndim)
-    x = node.input(0)
-    starts, stops, steps, axes = ([], []), ([], []), [], []
-    axis, out_axis, ints, news = 0, 0, [], []
+    items_a, items_b = _items(fn.key, ndim), _items((alt or fn).key, ndim)
+    slices, ints, news = [], [], []  # (axis, item in trace A, item in trace B); new axes
+    axis = out_axis = 0  # the place in the input, in the output
     for ka, kb in zip(items_a, items_b):
         if ka is None:
             news.append(out_axis)
             out_axis += 1
-        elif isinstance(ka, slice):
-            if ka != slice(None) or kb != slice(None):
-                (sa, ea, step), (sb, eb, _) = _bounds(ka), _bounds(kb)
-                starts[0].append(sa), starts[1].append(sb), stops[0].append(ea), stops[1].append(eb)
-                steps.append(step), axes.append(axis)
-            axis += 1
-            out_axis += 1
-        else:
+            continue
+        if not isinstance(ka, slice):
             ints.append((axis, int(ka), int(kb)))
-            axis += 1
-    if axes:
-        x = graph.add("Slice", [x, graph.shape(*starts, "slice start"), graph.shape(*stops, "slice stop"),
-                                graph.ints(axes), graph.ints(steps)])
+        elif ka != slice(None) or kb != slice(None):
+            slices.append((axis, _bounds(ka), _bounds(kb)))
+        out_axis += isinstance(ka, slice)
+        axis += 1
+    x = node.input(0)
+    if slices:
+        starts = graph.shape([a[0] for _, a, _ in slices], [b[0] for _, _, b in slices], "slice start")
+        stops = graph.shape([a[1] for _, a, _ in slices], [b[1] for _, _, b in slices], "slice stop")
+        axes, steps = graph.ints([ax for ax, _, _ in slices]), graph.ints([a[2] for _, a, _ in slices])
+        x = graph.add("Slice", [x, starts, stops, axes, steps])
     for ax, ia, ib in reversed(ints):  # the last first, so the earlier axes keep their numbers
         if ia == ib:
             x = graph.add("Gather", [x, graph.initializer(np.asarray(ia, dtype=np.int64))], axis=ax)
         else:
-            picked = graph.add("Gather", [x, graph.size(ia, ib, "index")], axis=ax)
-            x = graph.add("Squeeze", [picked, graph.ints([ax])])
+            x = graph.add("Squeeze", [graph.add("Gather", [x, graph.size(ia, ib, "index")], axis=ax),
+                                      graph.ints([ax])])
     if news:
         x = graph.add("Unsqueeze", [x, graph.ints(news)])
-    return x if x != node.input(0) else graph.add("Identity", [x])
+    return x if slices or ints or news else graph.add("Identity", [x])
+
+
+def _take(graph, node):
+    """``x[idx]`` with one integer array: a Gather of rows."""
+    key = node.fn.key
+    if len(key) == 1 and key[0].dtype.kind in "iu":
+        return graph.add("Gather", [node.input(0), graph.initializer(key[0].astype(np.int64))], axis=0)
+    raise ExportError(f"GetItem: only indexing with one integer array (x[idx]) is exported, not the key {key!r}; "
+                      f"use index_select or gather")
 
 
 def _items(key, ndim: int) -> list:
@@ -109,9 +116,9 @@ def _items(key, ndim: int) -> list:
     return out
 
 
-def _last_step(graph, node, source):
+def _last_step(graph, node):
     """``out[-1]`` of a fused LSTM's cell states: ONNX's LSTM gives exactly that (Y_c)."""
-    last_c, allowed = graph.last_step_only[source]
+    last_c, allowed = graph.last_step_only[node.raw_input(0)]
     key = node.fn.key
     if len(key) == 1 and isinstance(key[0], int) and key[0] in allowed:
         return last_c
