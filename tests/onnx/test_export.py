@@ -329,6 +329,21 @@ def test_a_constant_that_depends_on_the_batch_is_refused(tmp_path):
     roundtrip(tmp_path, model, gg.randn(2, 3), [(gg.randn(2, 3),)])  # fine with a fixed batch
 
 
+def test_a_constant_computed_from_the_input_values_is_refused(tmp_path):
+    class PadAware(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Embedding(10, 4)
+
+        def forward(self, tokens):
+            keep = (tokens != 0).unsqueeze(-1)  # a comparison is not a recorded op: a constant
+            return (self.embed(tokens) * keep).sum(1)
+
+    tokens = gg.tensor([[1, 2, 0, 0], [3, 0, 5, 6]])
+    with pytest.raises(gg.onnx.ExportError, match=r"Mul input 1 is a constant whose values changed with the input"):
+        gg.onnx.export(PadAware(), tokens, tmp_path / "m.onnx")  # even without dynamic axes
+
+
 def test_rnn_unrolled_with_dynamic_batch_but_not_length(tmp_path):
     rnn = nn.RNN(3, 4, num_layers=2, batch_first=True)  # composed of one op per step
     roundtrip(tmp_path, rnn, gg.randn(2, 5, 3), [(gg.randn(4, 5, 3),)], dynamic_axes={"input_0": {0: "batch"}})

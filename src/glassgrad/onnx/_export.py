@@ -11,9 +11,10 @@ Recording needs an input that requires grad, so during the trace every floating-
 and buffer, and the inputs (integer ones too), are marked as requiring grad: every op that
 touches them is then recorded, and what is left unrecorded depends on neither - a constant.
 
-With ``dynamic_axes`` the model is traced a second time on inputs whose dynamic axes are a little
-larger. The two graphs have the same ops; a size that differs between them depends on a dynamic
-axis and is written as one (``_graph.Graph.size``) instead of being baked in.
+The model is traced a second time on inputs with other values and, with ``dynamic_axes``, larger
+dynamic axes. The two graphs have the same ops; a size that differs between them depends on a
+dynamic axis and is written as one (``_graph.Graph.size``) instead of being baked in, and a
+constant whose values differ was computed from the input's values where no op recorded it.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ MIN_OPSET = 17  # LayerNormalization
 
 def export(model, args, path, input_names: list[str] | None = None, output_names: list[str] | None = None,
            dynamic_axes: dict | None = None, opset_version: int = 17) -> onnx.ModelProto:
-    """Trace ``model(*args)`` once (in eval mode) and save it as an ONNX model at ``path``.
+    """Trace ``model(*args)`` in eval mode (as torch.onnx.export: dropout off, batch norm on its
+    running statistics) and save the recorded graph as an ONNX model at ``path``.
 
     ``args``: the example input, a Tensor or a tuple of Tensors. ``input_names`` and
     ``output_names`` name the graph's inputs and outputs (default ``input_0``, ``output_0``, ...).
@@ -60,14 +62,14 @@ def export(model, args, path, input_names: list[str] | None = None, output_names
         inputs_a, outputs_a = _trace(model, args)
         output_names = _names(output_names, "output_names", len(outputs_a), "output")
         axes = _dynamic_axes(dynamic_axes, input_names, output_names, args, outputs_a)
-        dynamic, args_b = _grown(axes, input_names, args)
-        outputs_b = _second_trace(model, args_b, dynamic) if dynamic else None
+        dynamic, args_b = _second_inputs(axes, input_names, args)
+        outputs_b = _second_trace(model, args_b, dynamic)
     graph = Graph(opset_version, dynamic)
     names = _Names(model, inputs_a, input_names)
     graph.names_of_arrays = {id(t._data): n for n, t in (*model.named_parameters(), *model.named_buffers())}
-    _convert(graph, _ops(outputs_a), _ops(outputs_b) if dynamic else None, names)
+    _convert(graph, _ops(outputs_a), _ops(outputs_b), names)
     out_values = []
-    for name, ta, tb in zip(output_names, outputs_a, outputs_b or outputs_a):
+    for name, ta, tb in zip(output_names, outputs_a, outputs_b):
         graph.nodes.append(helper.make_node("Identity", [names.of(ta, graph)], [name]))
         out_values.append(_value_info(name, ta, tb, axes.get(name, {})))
     in_values = [_value_info(n, t, t, axes.get(n, {})) for n, t in zip(input_names, args)]
@@ -129,11 +131,15 @@ def _dynamic_axes(dynamic_axes, input_names, output_names, args, outputs) -> dic
 _FACTORS = (2, 3, 5, 7, 11, 13, 17, 19)
 
 
-def _grown(axes: dict, input_names: list, args: tuple):
-    """The dynamic input axes (one entry per label: label, input, axis, size, second size) and
-    the inputs of the second trace, where each label's axes are multiplied by its own prime: a
-    size then factors uniquely into the dynamic sizes it depends on (batch * heads is not
-    mistaken for 2 * seq). Values are the example's, repeated (so token ids stay valid)."""
+def _second_inputs(axes: dict, input_names: list, args: tuple):
+    """The inputs of the second trace, and the dynamic input axes (one entry per label: label,
+    input, axis, size, second size).
+
+    Each label's axes are multiplied by its own prime: a size then factors uniquely into the
+    dynamic sizes it depends on (batch * heads is not mistaken for 2 * seq). The values are the
+    example's, repeated to the new shape and shifted by one place: still valid (token ids stay
+    ids, a mask stays a mask), but different, so a constant computed from the input's values
+    outside glassgrad's ops (``tokens == 0``) differs between the traces and is caught."""
     factor, dynamic = {}, []
     new_args = []
     for name, t in zip(input_names, args):
@@ -151,6 +157,8 @@ def _grown(axes: dict, input_names: list, args: tuple):
                 raise ValueError(f"export: the example input {name} has size 0 on its dynamic axis {axis}")
             shape[axis] *= factor[label][0]
         data = np.resize(t._data, shape).astype(t._data.dtype)
+        if data.ndim:
+            data = np.roll(data, 1)
         new_args.append(Tensor._wrap(data, False))
     return dynamic, tuple(new_args)
 
@@ -201,9 +209,9 @@ def _second_trace(model, args, dynamic) -> list:
     try:
         return _trace(model, args)[1]
     except Exception as e:
-        grown = ", ".join(f"{label} {a} -> {b}" for label, _, _, a, b in dynamic)
-        raise ExportError(f"export: the second trace, with the dynamic axes grown ({grown}) to find which sizes "
-                          f"depend on them, failed: {type(e).__name__}: {e}") from e
+        grown = "".join(f", {label} {a} -> {b}" for label, _, _, a, b in dynamic)
+        raise ExportError(f"export: the second trace (on the example's values shifted{grown}), which finds what "
+                          f"depends on the input, failed: {type(e).__name__}: {e}") from e
 
 
 def _flatten(out, into: list) -> None:
@@ -273,48 +281,65 @@ class _Names:
 
 
 def _check_same_ops(ops_a: list, ops_b: list) -> None:
-    """Both traces must run the same ops, for the second to tell what the sizes depend on."""
+    """Both traces must run the same ops, for the second to tell what depends on the input."""
     kinds_a, kinds_b = [type(f) for f in ops_a], [type(f) for f in ops_b]
     if kinds_a != kinds_b:
         k = next((k for k, (f, g) in enumerate(zip(kinds_a, kinds_b)) if f is not g), min(len(ops_a), len(ops_b)))
         first = " vs ".join(o[k].__name__ if k < len(o) else "the end" for o in (kinds_a, kinds_b))
         raise ExportError(
-            f"export: the model runs different ops when the dynamic axes change size ({len(ops_a)} ops with the "
-            f"example, {len(ops_b)} with the axes grown; op {k} is {first}), so one graph cannot serve both sizes. "
-            f"A Python loop over the sequence does this (nn.RNN, an LSTM with proj_size, packed sequences run one "
-            f"op per step; nn.GRU and nn.LSTM export as one op), as does a branch on a size: export without "
-            f"that dynamic axis"
+            f"export: the model runs different ops when the input changes ({len(ops_a)} ops with the example, "
+            f"{len(ops_b)} with its values shifted and its dynamic axes grown; op {k} is {first}), so one graph "
+            f"cannot serve both. A Python loop over the sequence does this (nn.RNN, an LSTM with proj_size, "
+            f"packed sequences run one op per step; nn.GRU and nn.LSTM export as one op): export without that "
+            f"dynamic axis. A Python branch on a size or a value does it too: ONNX has no Python"
         )
 
 
 def _convert(graph: Graph, ops_a: list, ops_b: list | None, names: _Names) -> None:
     """Write every op with its converter, recording the names of its outputs."""
-    if ops_b is not None:
-        _check_same_ops(ops_a, ops_b)
-    for k, fn in enumerate(ops_a):
+    _check_same_ops(ops_a, ops_b)
+    for fn, alt in zip(ops_a, ops_b):
         convert = CONVERTERS.get(type(fn))
         if convert is None:
             raise ExportError(
                 f"export: no ONNX converter for the op {type(fn).__name__} (from {type(fn).__module__}); "
                 f"converters are registered in {REGISTRY_HINT}"
             )
-        alt = ops_b[k] if ops_b is not None else None
         in_names, deferred, zeros = [], {}, set()
-        for i, x in enumerate(fn.inputs):
+        for i, (x, xb) in enumerate(zip(fn.inputs, alt.inputs)):
             if not names.is_constant(x):
                 in_names.append(names.of(x, graph))
                 continue
             if x._data.dtype.kind == "f" and not x._data.any():
                 zeros.add(i)
-            xb = alt.inputs[i] if alt is not None else x
-            if tuple(xb.shape) == tuple(x.shape):
-                in_names.append(names.of(x, graph))
-            else:  # made only if the converter reads it (a GRU leaves out a zero initial state)
+            what = f"{type(fn).__name__} input {i}"
+            if tuple(xb.shape) != tuple(x.shape):  # made only if the converter reads it (a GRU
+                in_names.append(None)  # leaves out a zero initial state)
+                deferred[i] = _sized_constant(graph, x, xb, what)
+            elif not _same_values(x._data, xb._data):
                 in_names.append(None)
-                deferred[i] = _sized_constant(graph, x, xb, f"{type(fn).__name__} input {i}")
+                deferred[i] = _value_dependent(what)
+            else:
+                in_names.append(names.of(x, graph))
         out = convert(graph, Node(graph, fn, alt, in_names, deferred, zeros))
         for i, name in enumerate(out if isinstance(out, tuple) else (out,)):
             names.outputs[(id(fn), i)] = name
+
+
+def _same_values(a, b) -> bool:
+    return bool(np.array_equal(a, b) or (a.dtype.kind in "fc" and np.array_equal(a, b, equal_nan=True)))
+
+
+def _value_dependent(what: str):
+    def refuse():
+        raise ExportError(
+            f"{what} is a constant whose values changed with the input's values: it was computed from the input "
+            f"outside glassgrad's ops (a comparison such as tokens == 0, .item(), NumPy) or drawn at random, so "
+            f"the graph would keep the example's values. Compute it with glassgrad ops on the input (where, "
+            f"masked_fill, arithmetic), or pass it to the model as an input"
+        )
+
+    return refuse
 
 
 def _sized_constant(graph: Graph, x, xb, what: str):

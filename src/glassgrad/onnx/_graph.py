@@ -108,11 +108,10 @@ class Graph:
 
     def shape(self, a, b, what: str, copy_from=None) -> str:
         """A 1-D int64 shape tensor for a shape that is ``a`` in the first trace and ``b`` in the
-        second (``b`` None: no dynamic axes). With ``copy_from`` (the input's shapes in both
+        second. With ``copy_from`` (the input's shapes in both
         traces) a dimension equal to the input's at the same place is written 0, ONNX Reshape's
         'copy this dimension', which needs no Shape op."""
-        a = tuple(a)
-        b = a if b is None else tuple(b)
+        a, b = tuple(a), tuple(b)
         if a == b:
             return self.ints(a)
         if len(a) != len(b):
@@ -130,8 +129,7 @@ class Graph:
 
 class Node:
     """One recorded op as a converter sees it: ``fn`` is the Function of the first trace (its
-    attributes, ``fn.inputs``), ``alt`` the same op in the second trace, or None without
-    dynamic axes."""
+    attributes, ``fn.inputs``), ``alt`` the same op in the second trace."""
 
     def __init__(self, graph: Graph, fn, alt, names: list, deferred: dict, zeros: set):
         self.graph, self.fn, self.alt = graph, fn, alt
@@ -170,11 +168,9 @@ class Node:
         return self.fn.inputs[i]._data.dtype
 
     def both(self, get):
-        """``get`` applied to the op of each trace: (first, second); second is None without
-        dynamic axes."""
-        return get(self.fn), (None if self.alt is None else get(self.alt))
+        """``get`` applied to the op of each trace: (first, second)."""
+        return get(self.fn), get(self.alt)
 
     def input_shapes(self, i: int):
         """Input ``i``'s shape in both traces (for ``Graph.shape``'s ``copy_from``)."""
-        a, b = self.both(lambda f: tuple(f.inputs[i].shape))
-        return a, (a if b is None else b)
+        return self.both(lambda f: tuple(f.inputs[i].shape))

@@ -31,7 +31,6 @@ def broadcast_to(graph, node):
     # ONNX Expand broadcasts both ways, so a 1 keeps the input's size: dims the input already
     # has (which may be dynamic) are written 1 and need no Shape op
     (in_a, in_b), (out_a, out_b) = node.input_shapes(0), node.both(lambda f: f.shape)
-    out_b = out_a if out_b is None else out_b
 
     def ones_where_kept(out, inp):
         lead = len(out) - len(inp)
@@ -59,7 +58,7 @@ def getitem(graph, node):
     if fn.advanced:
         return _take(graph, node)
     ndim = len(node.shape(0))
-    items_a, items_b = _items(fn.key, ndim), _items((alt or fn).key, ndim)
+    items_a, items_b = _items(fn.key, ndim), _items(alt.key, ndim)
     slices, ints, news = [], [], []  # (axis, item in trace A, item in trace B); new axes
     axis = out_axis = 0  # the place in the input, in the output
     for ka, kb in zip(items_a, items_b):
