@@ -310,7 +310,7 @@ def _convert(graph: Graph, ops_a: list, ops_b: list | None, names: _Names) -> No
             if not names.is_constant(x):
                 in_names.append(names.of(x, graph))
                 continue
-            if x._data.dtype.kind == "f" and not x._data.any():
+            if x._data.dtype.kind == "f" and not x._data.any() and not xb._data.any():
                 zeros.add(i)
             what = f"{type(fn).__name__} input {i}"
             if tuple(xb.shape) != tuple(x.shape):  # made only if the converter reads it (a GRU
