@@ -414,3 +414,11 @@ def test_import_glassgrad_does_not_import_onnx():
             "glassgrad.onnx.export; assert 'onnx' in sys.modules")
     src = str(Path(gg.__file__).parents[1])  # this checkout's glassgrad, not an installed one
     subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, "PYTHONPATH": src})
+
+
+def test_without_onnx_installed_the_error_says_what_to_install():
+    code = ("import sys; sys.modules['onnx'] = None; import glassgrad\n"  # None: import onnx fails
+            "try:\n    glassgrad.onnx.export\nexcept ImportError as e:\n    assert 'pip install onnx' in str(e), e\n"
+            "else:\n    raise SystemExit('no ImportError')")
+    src = str(Path(gg.__file__).parents[1])
+    subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, "PYTHONPATH": src})
