@@ -322,7 +322,7 @@ class ConvTranspose2d(Function):
         if need[0]:
             # gy's im2col matrix, laid out for Conv2d(gy, w), is also the one the weight
             # gradient correlates with x: keep it and pass it on instead of making it twice
-            conv = Conv2d(self.geom, x.shape[2:], keep_cols=need[1])
+            conv = Conv2d(self.geom, x.shape[2:], keep_cols=True if need[1] else None)
             gx = conv(gy, w)
             cols = conv._cols  # only read, also by conv's own backward if there is one
         else:
