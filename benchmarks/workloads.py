@@ -310,6 +310,106 @@ def _gru_classifier(nn):
     return GRUClassifier()
 
 
+def _dcgan_generator(nn):
+    """DCGAN generator at MNIST scale: z [N, 100, 1, 1] -> ConvT(100,128,7)-BN-ReLU (7x7) ->
+    ConvT(128,64,4,2,1)-BN-ReLU (14x14) -> ConvT(64,1,4,2,1)-Tanh (28x28)."""
+    return nn.Sequential(
+        nn.ConvTranspose2d(100, 128, 7, bias=False), nn.BatchNorm2d(128), nn.ReLU(),
+        nn.ConvTranspose2d(128, 64, 4, 2, 1, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
+        nn.ConvTranspose2d(64, 1, 4, 2, 1), nn.Tanh(),
+    )
+
+
+def _dcgan_discriminator(nn, batch_norm=True):
+    """DCGAN discriminator on 1x28x28: Conv(1,64,4,2,1)-LeakyReLU(0.2) (14x14) ->
+    Conv(64,128,4,2,1)-BN-LeakyReLU(0.2) (7x7) -> Flatten-Linear(128*7*7, 1), a logit. Without
+    ``batch_norm`` (a WGAN-GP critic: the penalty is per sample, which BatchNorm would mix)."""
+    return nn.Sequential(
+        nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2),
+        nn.Conv2d(64, 128, 4, 2, 1, bias=not batch_norm),
+        *([nn.BatchNorm2d(128)] if batch_norm else []), nn.LeakyReLU(0.2),
+        nn.Flatten(), nn.Linear(128 * 7 * 7, 1),
+    )
+
+
+def _gan_setup(library: str, batch_norm: bool, seed: int = 6):
+    """A generator and a discriminator (or critic) with DCGAN's N(0, 0.02) initialization made
+    in glassgrad and copied into ``library``'s models, a batch of 64 "real" images in [-1, 1],
+    and 64 latent codes: the same numbers in both libraries."""
+    import glassgrad as gg
+
+    gg.manual_seed(seed)
+
+    def dcgan_init(m):
+        if isinstance(m, (gg.nn.Conv2d, gg.nn.ConvTranspose2d, gg.nn.Linear)):
+            gg.nn.init.normal_(m.weight, 0.0, 0.02)
+            if m.bias is not None:
+                gg.nn.init.zeros_(m.bias)
+        elif isinstance(m, gg.nn.BatchNorm2d):
+            gg.nn.init.normal_(m.weight, 1.0, 0.02)
+            gg.nn.init.zeros_(m.bias)
+
+    states = [{k: v.numpy() for k, v in build(gg.nn).apply(dcgan_init).state_dict().items()}
+              for build in (_dcgan_generator, lambda nn: _dcgan_discriminator(nn, batch_norm))]
+    rng = np.random.default_rng(seed)
+    real_np = np.tanh(rng.standard_normal((64, 1, 28, 28))).astype(np.float32)
+    z_np = rng.standard_normal((64, 100, 1, 1)).astype(np.float32)
+    lib = gg if library == "glassgrad" else __import__("torch")
+    models = [_dcgan_generator(lib.nn), _dcgan_discriminator(lib.nn, batch_norm)]
+    for model, state in zip(models, states):
+        model.load_state_dict({k: lib.tensor(v) for k, v in state.items()})
+    return lib, *models, lib.tensor(real_np), lib.tensor(z_np)
+
+
+def make_dcgan_step(library: str):
+    """One DCGAN iteration: a D step (BCE-with-logits on real -> 1 and detached fake -> 0) and a
+    G step (fake -> 1 through D), each with Adam(2e-4, betas (0.5, 0.999)); returns the sum of
+    the two losses."""
+    lib, gen, disc, real, z = _gan_setup(library, batch_norm=True)
+    opt_g = lib.optim.Adam(gen.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_d = lib.optim.Adam(disc.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    bce = lib.nn.BCEWithLogitsLoss()
+    ones, zeros = lib.ones(64, 1), lib.zeros(64, 1)
+
+    def step():
+        opt_d.zero_grad()
+        fake = gen(z)
+        loss_d = bce(disc(real), ones) + bce(disc(fake.detach()), zeros)
+        loss_d.backward()
+        opt_d.step()
+        opt_g.zero_grad()
+        loss_g = bce(disc(fake), ones)
+        loss_g.backward()
+        opt_g.step()
+        return loss_d + loss_g
+
+    return step
+
+
+def make_wgan_gp_critic_step(library: str):
+    """One WGAN-GP critic step: fakes from the generator (no grad), the critic on real and fake,
+    and the gradient penalty 10 * (||grad_x critic(x_hat)|| - 1)^2 on random interpolates, whose
+    backward is a double backward through the convolutions and LeakyReLUs; Adam(1e-4, betas
+    (0.5, 0.9)). Returns the critic's loss."""
+    lib, gen, critic, real, z = _gan_setup(library, batch_norm=False)
+    opt = lib.optim.Adam(critic.parameters(), lr=1e-4, betas=(0.5, 0.9))
+    alpha = lib.tensor(np.random.default_rng(7).random((64, 1, 1, 1), dtype=np.float32))
+
+    def step():
+        opt.zero_grad()
+        with lib.no_grad():
+            fake = gen(z)
+        x_hat = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+        (grad,) = lib.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
+        penalty = ((grad.reshape(64, -1).norm(2, dim=1) - 1) ** 2).mean()
+        loss = critic(fake).mean() - critic(real).mean() + 10 * penalty
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step
+
+
 WORKLOADS: dict[str, Workload] = {
     "cnn_mnist": Workload(
         "Conv(1,32,3)-ReLU-MaxPool2-Conv(32,64,3)-ReLU-MaxPool2 on 64x1x28x28: forward + backward",
@@ -347,4 +447,12 @@ WORKLOADS: dict[str, Workload] = {
     "gru_adam": Workload(
         "nn: GRU(40, 128, batch_first=True) + Linear(128, 10) on 32x50x40: Adam training step",
         _make_model_train_step(_gru_classifier, (50, 40), ("classes", 10), 32, "cross_entropy", "adam"), 5),
+    "dcgan_step": Workload(
+        "DCGAN at MNIST scale, batch 64: G ConvT-BN-ReLU x2 + ConvT-Tanh, D Conv-LReLU-Conv-BN-LReLU-Linear; "
+        "a D step and a G step, BCE-with-logits, Adam",
+        make_dcgan_step, 3),
+    "wgan_gp_step": Workload(
+        "WGAN-GP critic step, batch 64, 1x28x28: G forward (no grad), critic Conv-LReLU-Conv-LReLU-Linear on "
+        "real and fake, gradient penalty on interpolates (double backward), Adam",
+        make_wgan_gp_critic_step, 3),
 }

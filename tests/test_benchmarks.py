@@ -11,7 +11,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 import workloads  # noqa: E402
 
 
-@pytest.mark.parametrize("name", ["mlp512_adam", "lenet5_sgd", "net_1_128_1_adam"])
+@pytest.mark.parametrize("name", ["mlp512_adam", "lenet5_sgd", "net_1_128_1_adam", "dcgan_step", "wgan_gp_step"])
 def test_training_step_workloads_match_torch(name):
     make = workloads.WORKLOADS[name].make
     gg_step, torch_step = make("glassgrad"), make("torch")

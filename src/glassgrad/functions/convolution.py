@@ -151,9 +151,10 @@ def _conv2d(x, w, geom: Geometry, out_hw, keep_cols: bool = False):
     return channel_major(y.reshape(o, n, *out_hw)), kept  # NCHW view of channel-major memory
 
 
-def _conv_transpose2d(gy, w, geom: Geometry, out_hw):
+def _conv_transpose2d(gy, w, geom: Geometry, out_hw, gmat=None):
     """Array-level transposed convolution: the adjoint in x of ``_conv2d(x, w)``. ``gy`` is
-    ``[N, O, Ho, Wo]``, ``w`` is ``[O, C/G, kh, kw]``, the output ``[N, C, *out_hw]``."""
+    ``[N, O, Ho, Wo]``, ``w`` is ``[O, C/G, kh, kw]``, the output ``[N, C, *out_hw]``. ``gmat``:
+    ``gy``'s batch-last matrix if the caller has it already (see ``_gy_matrix_batch_last``)."""
     n, g = gy.shape[0], geom.groups
     kernel = w.shape[2:]
     c = w.shape[1] * g
@@ -161,7 +162,7 @@ def _conv_transpose2d(gy, w, geom: Geometry, out_hw):
     h, wd = out_hw
     row_flat = keeps_width(geom.stride, geom.padding, kernel, geom.dilation, wd, gy.shape[3])
     if _batch_last(n, geom, row_flat):
-        return _conv_transpose2d_batch_last(gy, w, geom, out_hw)
+        return _conv_transpose2d_batch_last(gy, w, geom, out_hw, gmat)
     gmat = _gy_matrix(gy, g)
     wmat = _weight_matrix(w, g)
     xp = array_module(gy)
@@ -184,7 +185,7 @@ def _conv_transpose2d(gy, w, geom: Geometry, out_hw):
     return channel_major(buf[:, :, top:top + h, left:left + wd])
 
 
-def _conv_transpose2d_batch_last(gy, w, geom: Geometry, out_hw):
+def _conv_transpose2d_batch_last(gy, w, geom: Geometry, out_hw, gmat=None):
     """``_conv_transpose2d`` in the batch-last layout (see ``_batch_last``): the
     product ``W^T @ gy`` takes its rows as (offset, channel) and its columns as (pixel, image),
     so that col2im adds runs of whole rows of the batch (see ``accumulate_windows_batch_last``).
@@ -193,7 +194,8 @@ def _conv_transpose2d_batch_last(gy, w, geom: Geometry, out_hw):
     n, o, ho, wo = gy.shape
     _, c, kh, kw = w.shape
     wmat = w.transpose(2, 3, 1, 0).reshape(kh * kw * c, o)  # W^T, rows (p, q, c)
-    gmat = _gy_matrix_batch_last(gy)
+    if gmat is None:
+        gmat = _gy_matrix_batch_last(gy)
     cols = scratch("cols", (kh * kw * c, ho * wo * n), gy.dtype, xp)
     for piece in _pieces(gmat.shape[1], kh * kw * c + o, gy.itemsize):
         xp.matmul(wmat, gmat[:, piece], out=cols[:, piece])
@@ -214,16 +216,17 @@ def _gy_matrix_batch_last(gy):
     return array_module(gy).ascontiguousarray(gy.transpose(1, 2, 3, 0)).reshape(o, ho * wo * n)
 
 
-def _conv2d_grad_weight(x, gy, geom: Geometry, kernel, cols=None):
+def _conv2d_grad_weight(x, gy, geom: Geometry, kernel, cols=None, gmat=None):
     """Array-level weight gradient of ``_conv2d``: the correlation of ``x`` with ``gy``,
     ``gW[o, c, p, q] = sum over n, i, j of gy[n, o, i, j] * xpad[n, c, i*s + p*d, j*s + q*d]``.
-    ``cols`` is ``x``'s im2col matrix if the forward kept it (else it is made again)."""
+    ``cols`` is ``x``'s im2col matrix if the forward kept it (else it is made again); ``gmat`` is
+    ``gy``'s batch-last matrix if the caller has it (used only in the batch-last layout)."""
     o, g = gy.shape[1], geom.groups
     if cols is None:
         cols = _im2col(x, geom, kernel, gy.shape[2:])  # [G, K, M]
     row_flat = keeps_width(geom.stride, geom.padding, kernel, geom.dilation, x.shape[3], gy.shape[3])
     if _batch_last(x.shape[0], geom, row_flat):
-        gmat = _gy_matrix_batch_last(gy)[None]  # columns in the order of cols
+        gmat = (_gy_matrix_batch_last(gy) if gmat is None else gmat)[None]  # columns as in cols
     else:
         gmat = _gy_matrix(gy, g)  # [G, O/G, M]
     # cols @ gy^T ([G, K, O/G]) was faster than gy @ cols^T (e.g. 530 vs 1040 us, LeNet's first layer)
@@ -261,19 +264,27 @@ class Conv2d(Function):
 
     _cols = None
 
-    def __init__(self, geom: Geometry, out_hw):
-        self.geom, self.out_hw = geom, tuple(out_hw)
+    def __init__(self, geom: Geometry, out_hw, keep_cols: bool | None = None):
+        # keep_cols: keep the im2col matrix also with grad mode off (a caller that reuses it)
+        self.geom, self.out_hw, self.keep_cols = geom, tuple(out_hw), keep_cols
 
     def forward(self, x, w, b=None):
-        keep = state.grad_enabled and _cols_bytes(x, w, self.geom, self.out_hw) <= _KEEP_COLS_BYTES
+        keep = state.grad_enabled if self.keep_cols is None else self.keep_cols
+        keep = keep and _cols_bytes(x, w, self.geom, self.out_hw) <= _KEEP_COLS_BYTES
         y, self._cols = _conv2d(x, w, self.geom, self.out_hw, keep)
         return _add_bias(y, b)
 
     def backward(self, gy):
         x, w = self.inputs[:2]
         need = self.needs_input_grad
-        gx = ConvTranspose2d(self.geom, x.shape[2:])(gy, w) if need[0] else None
-        gw = Conv2dGradWeight(self.geom, w.shape[2:], self._cols)(x, gy) if need[1] else None
+        # both gradients read gy as the same batch-last matrix (a transposed copy): make it once
+        gmat = None
+        if need[0] and need[1] and _batch_last(x.shape[0], self.geom, keeps_width(
+                self.geom.stride, self.geom.padding, w.shape[2:], self.geom.dilation,
+                x.shape[3], gy.shape[3])):
+            gmat = _gy_matrix_batch_last(gy._data)
+        gx = ConvTranspose2d(self.geom, x.shape[2:], gmat)(gy, w) if need[0] else None
+        gw = Conv2dGradWeight(self.geom, w.shape[2:], self._cols, gmat)(x, gy) if need[1] else None
         if len(need) == 2:
             return gx, gw
         return gx, gw, (_bias_grad(gy) if need[2] else None)
@@ -296,17 +307,27 @@ class ConvTranspose2d(Function):
     """y = conv_transpose2d(x, w) + b, with x [N, Cin, H, W] and w [Cin, Cout/groups, kh, kw]:
     the adjoint of ``Conv2d`` with the same weight, which maps Cout channels to Cin."""
 
-    def __init__(self, geom: Geometry, out_hw):
-        self.geom, self.out_hw = geom, tuple(out_hw)
+    def __init__(self, geom: Geometry, out_hw, x_matrix=None):
+        # x_matrix: x's batch-last matrix, if the caller made it already (used once)
+        self.geom, self.out_hw, self.x_matrix = geom, tuple(out_hw), x_matrix
 
     def forward(self, x, w, b=None):
-        return _add_bias(_conv_transpose2d(x, w, self.geom, self.out_hw), b)
+        xmat, self.x_matrix = self.x_matrix, None
+        return _add_bias(_conv_transpose2d(x, w, self.geom, self.out_hw, xmat), b)
 
     def backward(self, gy):
         x, w = self.inputs[:2]
         need = self.needs_input_grad
-        gx = Conv2d(self.geom, x.shape[2:])(gy, w) if need[0] else None
-        gw = Conv2dGradWeight(self.geom, w.shape[2:])(gy, x) if need[1] else None
+        cols = None
+        if need[0]:
+            # gy's im2col matrix, laid out for Conv2d(gy, w), is also the one the weight
+            # gradient correlates with x: keep it and pass it on instead of making it twice
+            conv = Conv2d(self.geom, x.shape[2:], keep_cols=True if need[1] else None)
+            gx = conv(gy, w)
+            cols = conv._cols  # only read, also by conv's own backward if there is one
+        else:
+            gx = None
+        gw = Conv2dGradWeight(self.geom, w.shape[2:], cols)(gy, x) if need[1] else None
         if len(need) == 2:
             return gx, gw
         return gx, gw, (_bias_grad(gy) if need[2] else None)
@@ -315,13 +336,15 @@ class ConvTranspose2d(Function):
 class Conv2dGradWeight(Function):
     """gW = the gradient of ``<conv2d(x, W), gy>`` with respect to W: bilinear in (x, gy)."""
 
-    def __init__(self, geom: Geometry, kernel, cols=None):
-        # cols: x's im2col matrix, if the Conv2d whose gradient this is kept it
-        self.geom, self.kernel, self.cols = geom, tuple(kernel), cols
+    def __init__(self, geom: Geometry, kernel, cols=None, gy_matrix=None):
+        # cols: x's im2col matrix, if the Conv2d whose gradient this is kept it; gy_matrix:
+        # gy's batch-last matrix, if the caller made it already
+        self.geom, self.kernel, self.cols, self.gy_matrix = geom, tuple(kernel), cols, gy_matrix
 
     def forward(self, x, gy):
-        cols, self.cols = self.cols, None  # used once: a later call must not see stale columns
-        return _conv2d_grad_weight(x, gy, self.geom, self.kernel, cols)
+        # used once: a later call must not see stale matrices
+        cols, gmat, self.cols, self.gy_matrix = self.cols, self.gy_matrix, None, None
+        return _conv2d_grad_weight(x, gy, self.geom, self.kernel, cols, gmat)
 
     def backward(self, ggw):
         x, gy = self.inputs

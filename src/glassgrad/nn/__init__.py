@@ -1,5 +1,5 @@
 """Neural-network building blocks with PyTorch's names: ``Module`` and ``Parameter``, layers,
-losses, ``init`` (weight initializations), ``utils`` (gradient clipping, parameter counts) and
+losses, ``init`` (weight initializations), ``utils`` (gradient clipping, parameter counts, spectral norm) and
 ``functional`` (the functional forms, imported as F)."""
 
 from glassgrad.nn import functional, init, utils
