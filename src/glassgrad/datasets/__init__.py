@@ -7,6 +7,7 @@
 
 from glassgrad.datasets._idx import IDXError, parse_idx, read_idx
 from glassgrad.datasets.digits import DigitImages, MNISTFallbackWarning, load_digits_fallback, load_mnist_or_digits
+from glassgrad.datasets.hsk import HSKPairs, load_hsk
 from glassgrad.datasets.mnist import (
     MNIST,
     MNIST_MEAN,
@@ -27,12 +28,14 @@ __all__ = [
     "SERIES",
     "DigitImages",
     "DownloadError",
+    "HSKPairs",
     "IDXError",
     "MNISTFallbackWarning",
     "SeriesInfo",
     "default_root",
     "download_mnist",
     "load_digits_fallback",
+    "load_hsk",
     "load_mnist",
     "load_mnist_float",
     "load_mnist_or_digits",
