@@ -260,8 +260,8 @@ def bleu(hyps: list[str], refs: list[str]) -> float:
 TRANSLATION = {
     "quick": {"d_model": 64, "nhead": 4, "layers": 2, "ff": 128, "dropout": 0.1, "steps": 280, "batch": 64,
               "lr": 3e-3, "warmup": 40, "schedule": "cosine", "test_every": 4},
-    "full": {"d_model": 64, "nhead": 4, "layers": 2, "ff": 128, "dropout": 0.1, "steps": 5000, "batch": 64,
-             "lr": 3e-3, "warmup": 200, "schedule": "cosine", "test_every": 1},
+    "full": {"d_model": 64, "nhead": 4, "layers": 2, "ff": 128, "dropout": 0.1, "steps": 3000, "batch": 64,
+             "lr": 3e-3, "warmup": 100, "schedule": "cosine", "test_every": 1},
 }
 # the Transformer learns: its test BLEU at least this (an untrained model scores about 0); measured on seeds 0-4
 LEARNS = {"quick": 0.5, "full": 5.0}
@@ -365,11 +365,12 @@ def run_translation(ctx: LabContext) -> None:
     if ctx.quick:
         ctx.write(
             f"The quick setting trains for {cfg['steps']} steps (about five passes over the data), far too "
-            f"few for the lecture's comparisons: early in training the GRU with attention learns faster "
-            f"than the Transformer, and both stay well below the nearest-neighbour baseline. So here the "
-            f"claim is only that the Transformer learns (BLEU at least {LEARNS['quick']:g} on seeds 0-4, "
-            f"where an untrained model scores about 0), and the comparisons are reported as measured; "
-            f"the full setting (`--full`) trains {TRANSLATION['full']['steps']} steps and claims them.")
+            f"few for the lecture's comparisons: both models stay far below the nearest-neighbour "
+            f"baseline, and which of the two is ahead changes from seed to seed (on seeds 0-4 the "
+            f"Transformer's BLEU was between 0.9 and 2.3, the GRU's similar). So here the claim is only "
+            f"that the Transformer learns (BLEU at least {LEARNS['quick']:g}, where an untrained model "
+            f"scores about 0), and the comparisons are reported as measured; the full setting "
+            f"(`--full`, {TRANSLATION['full']['steps']} steps) claims them.")
     ctx.write(_examples_table(r))
 
 
