@@ -17,6 +17,7 @@ from glassgrad.datasets.dates import (
     write_date,
 )
 from glassgrad.datasets.digits import DigitImages, MNISTFallbackWarning, load_digits_fallback, load_mnist_or_digits
+from glassgrad.datasets.hsk import HSKPairs, load_hsk
 from glassgrad.datasets.mnist import (
     MNIST,
     MNIST_MEAN,
@@ -40,6 +41,7 @@ __all__ = [
     "DateFormat",
     "DigitImages",
     "DownloadError",
+    "HSKPairs",
     "IDXError",
     "MNISTFallbackWarning",
     "SeriesInfo",
@@ -48,6 +50,7 @@ __all__ = [
     "download_mnist",
     "is_held_out",
     "load_digits_fallback",
+    "load_hsk",
     "load_mnist",
     "load_mnist_float",
     "load_mnist_or_digits",
