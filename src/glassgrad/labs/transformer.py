@@ -35,6 +35,7 @@ import glassgrad.nn.functional as F
 from glassgrad.datasets import alphabet, make_dates
 from glassgrad.decoding import beam_search, greedy_search
 from glassgrad.labs._lab import Lab, LabContext
+from glassgrad.labs._translation import run_architecture, run_translation
 from glassgrad.seq2seq import Vocab, scheduled_sampling, teacher_forcing
 
 TARGET_LEN = 10  # "YYYY-MM-DD"
@@ -608,8 +609,8 @@ def run(ctx: LabContext) -> None:
     _, short = exposure_bias_part(ctx, model, setup, acc)
     beam_part(ctx, model, short, setup)
     _figure_training(ctx, losses)
-    # English to Chinese on the HSK sentences, and the architecture ablations: glassgrad.labs._translation
-    # (run_translation(ctx), run_architecture(ctx)) -- to be called here once that module is merged
+    run_translation(ctx)  # English to Chinese on the HSK sentences
+    run_architecture(ctx)  # residual connections and layer norm; warm-up or not
 
 
 # -- figures ---------------------------------------------------------------------------------------
