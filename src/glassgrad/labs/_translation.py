@@ -345,7 +345,7 @@ def run_translation(ctx: LabContext) -> None:
         f"attention (hidden size {cfg['gru_hidden']}, chosen so the parameter counts match: {p_tf:,} "
         f"against {p_gru:,}) was trained on the same batches with the same recipe. Both decode by beam "
         f"search (beam 5); BLEU is sacrebleu's with its Chinese tokenizer (every character a token), "
-        f"on {subset} ({setting} setting).")
+        f"on {subset}, in the {setting} setting.")
     ctx.write(
         f"Test BLEU: Transformer **{tf:.2f}**, GRU with attention **{gru:.2f}**, nearest training "
         f"sentence by English word overlap **{nearest:.2f}**. The baseline is not weak: HSK sentences "
@@ -372,7 +372,7 @@ def run_translation(ctx: LabContext) -> None:
 
 def _examples_table(r: TranslationResult, n: int = 6) -> str:
     """A Markdown table of a few test sentences (spread over the split) and their translations."""
-    picks = np.linspace(0, len(r.english) - 1, n).round().astype(int)
+    picks = np.unique(np.linspace(0, len(r.english) - 1, n).round().astype(int))  # no repeats when few
     lines = ["Example translations from the test split:", "",
              "| English | reference | Transformer | GRU + attention | nearest neighbour |",
              "|---|---|---|---|---|"]
