@@ -135,3 +135,32 @@ def test_translate_returns_chinese_strings(corpus):
     model = TransformerMT(len(corpus.src_vocab), len(corpus.tgt_vocab), 16, 2, 1, 32, 0.0)
     out = translate(model, corpus, corpus.test_src[:2], beam=2, max_len=5)
     assert len(out) == 2 and all(isinstance(s, str) and len(s) <= 5 for s in out)
+
+
+def _stub_result(bleu_tf: float):
+    from glassgrad.labs._translation import TRANSLATION, TranslationResult
+
+    cfg = {**TRANSLATION["quick"], "gru_hidden": 92, "src_vocab": 1695, "tgt_vocab": 1710, "test_sentences": 2}
+    outputs = {"Transformer": ["你好", ""], "GRU + attention": ["好", "我"], "nearest neighbour": ["你好！", "我|"]}
+    return TranslationResult(cfg, {"Transformer": 1000, "GRU + attention": 990},
+                             {"Transformer": np.linspace(7, 5, 30), "GRU + attention": np.linspace(7, 5, 30)},
+                             {"Transformer": 1.0, "GRU + attention": 1.0},
+                             {"Transformer": bleu_tf, "GRU + attention": 1.0, "nearest neighbour": 11.0},
+                             outputs, ["Hello!", "I"], ["你好！", "我"])
+
+
+@pytest.mark.parametrize(("bleu_tf", "holds"), [(2.0, True), (0.0, False)])
+def test_translation_claim_and_report_from_given_numbers(tmp_path, monkeypatch, bleu_tf, holds):
+    import matplotlib
+
+    import glassgrad.labs._translation as T
+
+    matplotlib.use("Agg")
+    monkeypatch.setattr(T, "translation_experiment", lambda ctx: _stub_result(bleu_tf))
+    ctx = LabContext(out_dir=tmp_path, progress=False)
+    run_translation(ctx)
+    assert [c.holds for c in ctx.claims] == [holds]
+    assert ctx.results["translation"]["params_gap"] == pytest.approx(0.01)
+    table = ctx.text[-1].splitlines()
+    assert table[-2:] == ["| Hello! | 你好！ | 你好 | 好 | 你好！ |", "| I | 我 | (empty) | 我 | 我/ |"]
+    assert (tmp_path / "translation.png").is_file()
