@@ -494,13 +494,15 @@ def exposure_bias_part(ctx: LabContext, model: Seq2SeqTransformer, setup: DateSe
     ctx.result("exposure_bias", {"main_model": acc.__dict__, "scheduled_sampling": study,
                                  "corruption_changed": prop.changed, "corruption_local": prop.local})
     ctx.claim(
-        f"Exposure bias: after a short training (a smaller model, {study['steps']} steps), the decoder running "
-        "free (reading its own outputs) gets fewer characters right than with teacher forcing (reading the gold "
+        f"Exposure bias: after a short training (a smaller model, {study['steps']} steps) that learned (at least "
+        "55% of held-out characters right with teacher forcing; chance is 1 in 15), the decoder running free "
+        "(reading its own outputs) gets fewer characters right than with teacher forcing (reading the gold "
         "ones), on each of 3 seeds",
-        "gap in character accuracy, teacher-forced minus free-running: "
-        + ", ".join(f"{100 * g:.1f}" for g in gaps[0.0]) + " points",
-        bool((gaps[0.0] > 0).all()),
-        expected="> 0 on every seed",
+        "teacher-forced accuracy " + ", ".join(f"{100 * a:.1f}%" for a in tf[0.0])
+        + "; gap, teacher-forced minus free-running: " + ", ".join(f"{100 * g:.1f}" for g in gaps[0.0]) + " points",
+        bool((gaps[0.0] > 0).all() and (tf[0.0] >= 0.55).all()),
+        # measured on lab seeds 0-4: teacher-forced 70-76%, gaps 5.7-14.2 points
+        expected=">= 55% and gap > 0 on every seed",
     )
     table = "".join(
         f"| {r['seed']} | {'scheduled sampling' if r['sampling'] else 'teacher forcing'} | "
