@@ -537,9 +537,10 @@ def figure_distances(ctx: LabContext, dist: Distances) -> None:
                 label=f"{kind} ({dist.params[kind]:,} params)")
     ax.axhline(100 * CHANCE, color="gray", ls=":", lw=1)
     ax.text(dist.distances[-1], 100 * CHANCE + 1.5, "chance", ha="right", va="bottom", color="gray", fontsize=8)
-    ax.axvline(dist.receptive_field - 1, color="tab:green", ls="--", lw=1)
-    ax.text(dist.receptive_field - 1, 75, f" CNN's receptive\n field: {dist.receptive_field} tokens", color="tab:green",
-            fontsize=8, va="center")
+    reach = dist.receptive_field - 1  # the largest D at which one CNN output sees both tokens
+    ax.axvline(reach, color="tab:green", ls="--", lw=1)
+    ax.text(reach, 75, f" D = {reach}: the farthest two tokens\n can be for one CNN output\n (receptive field "
+            f"{dist.receptive_field})\n to see both", color="tab:green", fontsize=8, va="center")
     ax.set_xscale("log", base=2)
     ax.set_xticks(dist.distances, [str(d) for d in dist.distances])
     ax.set(xlabel="distance D between the two deciding tokens", ylabel="test accuracy (%)", ylim=(40, 104),
