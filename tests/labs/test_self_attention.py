@@ -14,7 +14,9 @@ from glassgrad.labs.self_attention import (
     equivariance_error,
     far_pair_task,
     formulas_part,
+    growth_exponent,
     make_model,
+    mean_attention,
     receptive_field,
     sorted_task,
 )
@@ -29,9 +31,9 @@ def test_self_attention_claims_hold(quick_run):
     assert quick_run.error is None, quick_run.error
     failed = [c for c in quick_run.claims if not c.holds]
     assert not failed, failed
-    assert len(quick_run.claims) == 6
+    assert len(quick_run.claims) == 7
     assert all(c.expected for c in quick_run.claims)
-    assert sorted(quick_run.figures) == ["accuracy_vs_distance.png", "time_vs_length.png"]
+    assert sorted(quick_run.figures) == ["accuracy_vs_distance.png", "attention_far_pair.png", "time_vs_length.png"]
     times = quick_run.results["step_times"]
     assert set(times["ms"]) == {"GRU", "self-attention"}
     assert all(len(v) == len(times["lengths"]) for v in times["ms"].values())
@@ -104,3 +106,17 @@ def test_make_model_names_the_kinds():
     assert isinstance(make_model("CNN", 5), CNNClassifier)
     with pytest.raises(ValueError, match="'self-attention', 'GRU' or 'CNN', got 'LSTM'"):
         make_model("LSTM", 5)
+
+
+def test_growth_exponent_reads_the_power_of_the_length():
+    lengths = [16, 32, 64, 128]
+    assert growth_exponent(lengths, 3.0 * np.array(lengths) ** 2) == pytest.approx(2.0)
+    assert growth_exponent(lengths, np.array(lengths) + 0.0) == pytest.approx(1.0)
+
+
+def test_mean_attention_is_a_distribution_over_the_keys():
+    gg.manual_seed(0)
+    tokens = np.random.default_rng(5).integers(0, 8, size=(6, 9))
+    w = mean_attention(make_model("self-attention", 9), tokens)
+    assert w.shape == (9, 9)
+    np.testing.assert_allclose(w.sum(-1), 1.0, rtol=0, atol=1e-6)

@@ -365,6 +365,9 @@ class Distances:
     acc: dict[str, list[float]]  # model -> accuracy at each distance
     params: dict[str, int]
     receptive_field: int
+    # the self-attention model's weights alpha' at the longest distance, averaged over the heads and
+    # 200 test sequences: (query, key), for the figure
+    weights: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((0, 0)))
 
     def at(self, kind: str, distance: int) -> float:
         return self.acc[kind][self.distances.index(distance)]
@@ -384,10 +387,23 @@ def distance_part(ctx: LabContext) -> Distances:
             model = make_model(kind, distance + 1)
             train_classifier(ctx, model, x, y, steps, f"{kind}, D={distance}")
             acc[kind].append(accuracy(model, x_test, y_test))
+            if kind == "self-attention":
+                weights = mean_attention(model, x_test[:200])
     params = {k: count_params(make_model(k, 8)) for k in MODELS}
-    result = Distances(distances, steps, acc, params, make_model("CNN", 8).receptive_field)
-    ctx.result("distances", result.__dict__)
+    result = Distances(distances, steps, acc, params, make_model("CNN", 8).receptive_field, weights)
+    ctx.result("distances", {k: v for k, v in result.__dict__.items() if k != "weights"})
     return result
+
+
+def mean_attention(model: AttentionClassifier, tokens: np.ndarray) -> np.ndarray:
+    """The weights alpha'_{i,j} of ``model``'s encoder layer (query i, key j), averaged over its
+    heads and over the sequences ``tokens``."""
+    model.eval()
+    with gg.no_grad():
+        x = model.embed(gg.tensor(tokens))
+        x = model.positions(x) if model.positions is not None else x
+        _, weights = model.encoder.self_attn(x, x, x, need_weights=True)  # averaged over the heads
+    return weights.numpy().mean(0)
 
 
 def cnn_part(ctx: LabContext, dist: Distances) -> None:
@@ -411,14 +427,15 @@ def cnn_part(ctx: LabContext, dist: Distances) -> None:
     ctx.write(
         "**Self-attention against a CNN.** The lecture: a CNN is self-attention with a fixed receptive field. "
         "Each convolution output looks at a window of neighbours with weights fixed by their offset, where "
-        "self-attention looks at every position with weights it computes from the data. The task below makes the "
+        "self-attention looks at every position with weights it computes from the data. This task makes the "
         "difference visible: a sequence of D + 1 tokens whose first and last tokens are 0 or 1 and the rest "
         "distractors (2 to 7); the label is whether the first equals the last. Neither token alone says anything "
         f"about the label. The CNN here stacks 3 convolutions of width 3, so one of its outputs sees {rf} "
         f"consecutive tokens (1 + 3 x 2): its receptive field. Then it averages over the positions. When D <= "
         f"{rf - 1} some outputs see both tokens and the CNN learns the task; when D > {rf - 1} no output sees both, "
-        "the average is a sum of terms that each know one of them, and such a sum cannot express 'equal' (its "
-        "best guess is a coin flip). Self-attention relates the two ends in one layer at every distance."
+        "the average is a sum of terms that each know one of them, and such a sum cannot express 'equal' (the "
+        "best it can do, by the loss, is a coin flip). Self-attention relates the two ends in one layer at every "
+        "distance."
     )
 
 
@@ -442,6 +459,15 @@ def rnn_part(ctx: LabContext, dist: Distances) -> None:
         att_worst >= 0.90,
         expected=">= 90% at every D",
     )
+    ends = float(dist.weights.mean(0)[[0, -1]].sum())  # the mean query's weight on the two deciding tokens
+    ctx.claim(
+        f"Trained, self-attention looks where the answer is: at D = {long} its queries put most of their weight "
+        f"on the first and the last token (2 of {long + 1} positions)",
+        f"{100 * ends:.0f}% of the weight, averaged over the queries, heads and 200 test sequences "
+        f"(uniform: {200 / (long + 1):.0f}%)",
+        ends >= 0.5,
+        expected=">= 50%",
+    )
     rows = "".join(
         f"| {d} | " + " | ".join(f"{100 * dist.acc[k][i]:.1f}%" for k in MODELS) + " |\n"
         for i, d in enumerate(dist.distances)
@@ -455,11 +481,14 @@ def rnn_part(ctx: LabContext, dist: Distances) -> None:
         f"{dist.steps} AdamW steps of {BATCH} sequences, learning rate {LR} with a cosine decay; test accuracy on "
         "1,000 new sequences:\n\n"
         "| D | " + " | ".join(MODELS) + " |\n|---|---|---|---|\n" + rows + "\n"
-        + (f"With this budget the GRU fails from D = {gru_fails[0]} on: it does not degrade gently but stops "
-           "learning altogether once the first token is too far back for its gradient to find it. "
+        + (f"With this budget the GRU fails from D = {gru_fails[0]} on. Its accuracy does not degrade gently: "
+           "at each distance it either learns the task or stays at chance, once the first token is too far back "
+           "for the gradient to find it. "
            if gru_fails else "With this budget the GRU did not fail at any distance tried. ")
         + "Self-attention does not care how far apart the tokens are; it pays for that elsewhere, as the "
-        "timing below shows."
+        f"timing below shows. The attention figure shows what it learned at D = {long}: whatever the query, "
+        f"most of its weight goes to the first and the last token ({100 * ends:.0f}% on average), the two that "
+        "decide the label."
     )
 
 
@@ -479,7 +508,7 @@ def timing_part(ctx: LabContext) -> StepTimes:
     """Time training steps of the GRU and the self-attention classifiers on random sequences of
     growing length (as measured on this machine, one BLAS thread)."""
     lengths = ctx.size([16, 32, 64, 128, 256], [16, 32, 64, 128, 256, 512])
-    batch, repeats = 32, ctx.size(3, 5)
+    batch, repeats = 32, ctx.size(5, 7)
     rng = np.random.default_rng(ctx.seed + 40)
     ms: dict[str, list[float]] = {"GRU": [], "self-attention": []}
     for length in lengths:
@@ -500,27 +529,36 @@ def timing_part(ctx: LabContext) -> StepTimes:
     result = StepTimes(lengths, batch, ms)
     ctx.result("step_times", result.__dict__)
     gru, att = np.array(ms["GRU"]), np.array(ms["self-attention"])
+    gru_p, att_p = growth_exponent(lengths, gru), growth_exponent(lengths, att)
+    last = len(lengths) - 1
 
-    def growth(t: np.ndarray) -> float:  # the exponent p of t ~ length^p over the last doubling
-        return float(np.log2(t[-1] / t[-2]))
+    def compare(i: int) -> str:
+        ratio = att[i] / gru[i]
+        return (f"self-attention took {ratio:.1f}x the GRU's time" if ratio >= 1
+                else f"the GRU took {1 / ratio:.1f}x self-attention's time")
 
-    faster = ["self-attention" if a < g else "the GRU" for a, g in zip(att, gru)]
     ctx.write(
         f"**Time per training step** (forward, backward and AdamW update, batch of {batch}, median of {repeats} "
-        "steps, measured on this machine while the lab ran; a busy machine makes every number larger):\n\n"
+        "steps, measured on this machine while the lab ran, NumPy on one BLAS thread; a busy machine makes every "
+        "number larger and noisier):\n\n"
         "| length | GRU (ms) | self-attention (ms) |\n|---|---|---|\n"
         + "".join(f"| {n} | {g:.1f} | {a:.1f} |\n" for n, g, a in zip(lengths, gru, att))
-        + f"\nWhat this run shows: at length {lengths[0]} {faster[0]} is faster ({gru[0] / att[0]:.1f}x the GRU's "
-        f"time over self-attention's), at length {lengths[-1]} {faster[-1]} is ({gru[-1] / att[-1]:.1f}x). "
-        f"From length {lengths[-2]} to {lengths[-1]} the GRU's time grew as length^{growth(gru):.1f} and "
-        f"self-attention's as length^{growth(att):.1f}. The GRU runs {lengths[-1]} small steps one after "
-        "the other (each waits for the previous hidden state), forward and again backward, so its time is "
-        "proportional to the length and dominated by the cost of each small step. Self-attention does the whole "
-        "sequence in a few large matrix products, which parallelize, but its score matrix has length^2 entries, "
-        "so its time eventually grows as the square of the length. On a GPU the parallel matrix products are "
-        "where the Transformer's speed comes from; on these CPU cores there is little parallel hardware to use."
+        + f"\nIn this run, at length {lengths[0]} {compare(0)}, and at length {lengths[-1]} {compare(last)}. "
+        f"Over lengths {lengths[0]}-{lengths[-1]} the GRU's time grew about as length^{gru_p:.1f} and "
+        f"self-attention's as length^{att_p:.1f} (slopes of the straight lines that fit the log-log figure best). "
+        "What to expect: the GRU makes one small step per token, each waiting for the previous hidden state, "
+        "forward and again backward, so its time grows in proportion to the length. Self-attention scores all "
+        "length^2 pairs of positions at once, in a few large matrix products where nothing waits for anything "
+        "else; its time grows as the square of the length once those products dominate. On a GPU, with "
+        "thousands of arithmetic units working in parallel, that is where the Transformer's speed comes from; "
+        "on a CPU core there is little parallel hardware to use, and the length^2 cost shows."
     )
     return result
+
+
+def growth_exponent(lengths: list[int], ms: np.ndarray) -> float:
+    """The p of time ~ length^p that fits the measurements best (least squares on log-log)."""
+    return float(np.polyfit(np.log(lengths), np.log(ms), 1)[0])
 
 
 # -- figures ---------------------------------------------------------------------------------------
@@ -549,6 +587,26 @@ def figure_distances(ctx: LabContext, dist: Distances) -> None:
     ctx.figure("accuracy_vs_distance", fig)
 
 
+def figure_attention(ctx: LabContext, dist: Distances) -> None:
+    import matplotlib.pyplot as plt
+
+    w = dist.weights
+    length = len(w)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.4), gridspec_kw={"width_ratios": [1, 1.3]},
+                                   layout="constrained")
+    im = ax1.imshow(w, cmap="viridis", vmin=0)
+    fig.colorbar(im, ax=ax1, fraction=0.046)
+    ax1.set(xlabel="key position j", ylabel="query position i",
+            title=f"alpha'(i, j), D = {length - 1}, mean of 200 test sequences")
+    ax2.bar(np.arange(length), w.mean(0), color="tab:blue")
+    ax2.axhline(1 / length, color="gray", ls=":", lw=1)
+    ax2.text(length / 2, 1 / length, f"uniform: 1/{length}", ha="center", va="bottom", color="gray", fontsize=8)
+    ax2.set(xlabel="key position j", ylabel="weight, averaged over the queries",
+            title="Which positions the queries attend to")
+    fig.suptitle("Self-attention on 'is the first token equal to the last?' (weights averaged over the 2 heads)")
+    ctx.figure("attention_far_pair", fig)
+
+
 def figure_step_times(ctx: LabContext, times: StepTimes) -> None:
     import matplotlib.pyplot as plt
 
@@ -575,6 +633,7 @@ def run(ctx: LabContext) -> None:
     cnn_part(ctx, dist)
     rnn_part(ctx, dist)
     figure_distances(ctx, dist)
+    figure_attention(ctx, dist)
     figure_step_times(ctx, timing_part(ctx))
     ctx.result("lab_seconds", time.perf_counter() - lab_start)
 
