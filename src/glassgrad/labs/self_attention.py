@@ -461,12 +461,11 @@ def rnn_part(ctx: LabContext, dist: Distances) -> None:
     )
     ends = float(dist.weights.mean(0)[[0, -1]].sum())  # the mean query's weight on the two deciding tokens
     ctx.claim(
-        f"Trained, self-attention looks where the answer is: at D = {long} its queries put most of their weight "
-        f"on the first and the last token (2 of {long + 1} positions)",
-        f"{100 * ends:.0f}% of the weight, averaged over the queries, heads and 200 test sequences "
-        f"(uniform: {200 / (long + 1):.0f}%)",
-        ends >= 0.5,
-        expected=">= 50%",
+        f"Trained, self-attention looks where the answer is: at D = {long} its queries put at least 30% of their "
+        f"weight on the first and the last token, 2 of {long + 1} positions (uniform weights: {200 / (long + 1):.0f}%)",
+        f"{100 * ends:.0f}% of the weight, averaged over the queries, heads and 200 test sequences",
+        ends >= 0.3,
+        expected=">= 30% (measured 54-75% on seeds 0-4)",
     )
     rows = "".join(
         f"| {d} | " + " | ".join(f"{100 * dist.acc[k][i]:.1f}%" for k in MODELS) + " |\n"
@@ -487,7 +486,7 @@ def rnn_part(ctx: LabContext, dist: Distances) -> None:
            if gru_fails else "With this budget the GRU did not fail at any distance tried. ")
         + "Self-attention does not care how far apart the tokens are; it pays for that elsewhere, as the "
         f"timing below shows. The attention figure shows what it learned at D = {long}: whatever the query, "
-        f"most of its weight goes to the first and the last token ({100 * ends:.0f}% on average), the two that "
+        f"much of its weight goes to the first and the last token ({100 * ends:.0f}% on average), the two that "
         "decide the label."
     )
 
