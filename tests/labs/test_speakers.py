@@ -50,7 +50,7 @@ def test_results_report_every_model_as_measured(result):
     assert np.isclose(np.trace(cm) / 370, models["Transformer"]["test_accuracy"])
 
 
-def test_figures_and_text(result, tmp_path):
+def test_figures_and_text(result):
     assert sorted(result.figures) == ["speakers_attention.png", "speakers_confusion.png"]
     text = "\n".join(result.text)
     assert "Japanese Vowels" in text and "| Transformer |" in text and "| GRU |" in text

@@ -13,7 +13,10 @@ frame on its own, then averaged), a GRU of the same size, and a classical baseli
 regression on each utterance's per-coefficient mean and standard deviation).
 
 ``run_speakers(ctx)`` records its claims, results, figures and text through the lab's context;
-the self-attention lab calls it.
+the self-attention lab calls it. It adds 2 claims (the Transformer's test accuracy; its test
+cross-entropy against the MLP's), the result ``"speakers"``, the figures ``speakers_attention``
+and ``speakers_confusion``, and a section of text headed "Speaker classification on Japanese
+Vowels". Quick setting: 50 epochs each, about 20-30 s on a busy 2-core machine; full: 100 epochs.
 """
 
 from __future__ import annotations
