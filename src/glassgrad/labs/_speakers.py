@@ -341,9 +341,8 @@ def _write_text(ctx: LabContext, rows: dict, epochs: int, lr: float, batch: int,
         + table
     )
     ctx.write(
-        f"Published results on this split lie roughly between 94% and 99% (the data set's authors reported "
-        f"about 94% with their passing-through-regions classifier; later methods reach "
-        f"98-99%); the Transformer's {100 * tf['test_accuracy']:.1f}% is in that range. What the lecture claims "
+        "Published results on this split lie roughly between 94% and 99%; the Transformer's "
+        f"{100 * tf['test_accuracy']:.1f}% is in that range. What the lecture claims "
         "for self-attention, that letting frames look at each other helps, shows here less in the accuracy "
         "than in how much probability the model gives the right speaker: test cross-entropy "
         f"{tf['test_cross_entropy']:.3f} against "
