@@ -3,10 +3,18 @@
     import glassgrad as gg
     images, labels = gg.datasets.load_mnist(split="train")   # (60000, 28, 28) uint8, (60000,) int64
     dates, births = gg.datasets.load_series("us_births")      # a daily series with a weekly cycle
+    vowels = gg.datasets.load_japanese_vowels("train")         # 270 utterances of 9 speakers, (T_i, 12) each
 """
 
 from glassgrad.datasets._idx import IDXError, parse_idx, read_idx
 from glassgrad.datasets.digits import DigitImages, MNISTFallbackWarning, load_digits_fallback, load_mnist_or_digits
+from glassgrad.datasets.japanese_vowels import (
+    ChecksumError,
+    JapaneseVowels,
+    PaddedBatch,
+    load_japanese_vowels,
+    pad_utterances,
+)
 from glassgrad.datasets.mnist import (
     MNIST,
     MNIST_MEAN,
@@ -25,19 +33,24 @@ __all__ = [
     "MNIST_MEAN",
     "MNIST_STD",
     "SERIES",
+    "ChecksumError",
     "DigitImages",
     "DownloadError",
     "IDXError",
+    "JapaneseVowels",
     "MNISTFallbackWarning",
+    "PaddedBatch",
     "SeriesInfo",
     "default_root",
     "download_mnist",
     "load_digits_fallback",
+    "load_japanese_vowels",
     "load_mnist",
     "load_mnist_float",
     "load_mnist_or_digits",
     "load_series",
     "make_lagged",
+    "pad_utterances",
     "parse_idx",
     "read_idx",
     "to_float",
