@@ -31,9 +31,13 @@ def test_self_attention_claims_hold(quick_run):
     assert quick_run.error is None, quick_run.error
     failed = [c for c in quick_run.claims if not c.holds]
     assert not failed, failed
-    assert len(quick_run.claims) == 7
+    assert len(quick_run.claims) == 7 + 2  # this module's and the speaker part's
     assert all(c.expected for c in quick_run.claims)
-    assert sorted(quick_run.figures) == ["accuracy_vs_distance.png", "attention_far_pair.png", "time_vs_length.png"]
+    assert sorted(quick_run.figures) == sorted(
+        f"{n}.png" for n in ("accuracy_vs_distance", "attention_far_pair", "time_vs_length", "speakers_attention",
+                             "speakers_confusion")
+    )
+    assert "speakers" in quick_run.results
     times = quick_run.results["step_times"]
     assert set(times["ms"]) == {"GRU", "self-attention"}
     assert all(len(v) == len(times["lengths"]) for v in times["ms"].values())

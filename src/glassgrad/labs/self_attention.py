@@ -33,6 +33,7 @@ import glassgrad as gg
 import glassgrad.nn as nn
 import glassgrad.nn.functional as F
 from glassgrad.labs._lab import Lab, LabContext
+from glassgrad.labs._speakers import run_speakers
 
 # the models' size, shared by every trained model of the lab (about 9,000 parameters each)
 D_MODEL, HEADS, FEEDFORWARD = 32, 2, 64
@@ -628,6 +629,7 @@ def run(ctx: LabContext) -> None:
     lab_start = time.perf_counter()
     formulas_part(ctx)
     positional_part(ctx)
+    run_speakers(ctx)  # the lecture's application, speech: who is speaking (labs/_speakers.py)
     dist = distance_part(ctx)
     cnn_part(ctx, dist)
     rnn_part(ctx, dist)
