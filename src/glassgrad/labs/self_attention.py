@@ -368,7 +368,7 @@ class Distances:
     receptive_field: int
     # the self-attention model's weights alpha' at the longest distance, averaged over the heads and
     # 200 test sequences: (query, key), for the figure
-    weights: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((0, 0)))
+    weights: np.ndarray = field(repr=False)
 
     def at(self, kind: str, distance: int) -> float:
         return self.acc[kind][self.distances.index(distance)]
