@@ -574,23 +574,23 @@ def growth_exponent(lengths: list[int], ms: np.ndarray) -> float:
 def figure_distances(ctx: LabContext, dist: Distances) -> None:
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = plt.subplots(figsize=(8, 4.6))
     styles = {"self-attention": ("tab:blue", "o"), "GRU": ("tab:orange", "s"), "CNN": ("tab:green", "^")}
     for kind in MODELS:
         color, marker = styles[kind]
         ax.plot(dist.distances, 100 * np.array(dist.acc[kind]), marker=marker, color=color,
                 label=f"{kind} ({dist.params[kind]:,} params)")
     ax.axhline(100 * CHANCE, color="gray", ls=":", lw=1)
-    ax.text(dist.distances[-1], 100 * CHANCE + 1.5, "chance", ha="right", va="bottom", color="gray", fontsize=8)
+    ax.text(dist.distances[0], 100 * CHANCE + 1, " chance", ha="left", va="bottom", color="gray", fontsize=8)
     reach = dist.receptive_field - 1  # the largest D at which one CNN output sees both tokens
     ax.axvline(reach, color="tab:green", ls="--", lw=1)
-    ax.text(reach, 75, f" D = {reach}: the farthest two tokens\n can be for one CNN output\n (receptive field "
-            f"{dist.receptive_field})\n to see both", color="tab:green", fontsize=8, va="center")
+    ax.text(reach * 0.97, 62, f"one CNN output sees\nboth tokens only\nfor D <= {reach}\n(receptive field "
+            f"{dist.receptive_field})", color="tab:green", fontsize=8, ha="right", va="center")
     ax.set_xscale("log", base=2)
     ax.set_xticks(dist.distances, [str(d) for d in dist.distances])
     ax.set(xlabel="distance D between the two deciding tokens", ylabel="test accuracy (%)", ylim=(40, 104),
            title="'Is the first token equal to the last?': accuracy against distance")
-    ax.legend(loc="lower left", fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=3, fontsize=8, frameon=False)
     ctx.figure("accuracy_vs_distance", fig)
 
 
