@@ -17,7 +17,7 @@ a softmax and outputs b^i = sum_j alpha'_{i,j} v^j. The lab checks, with glassgr
   (is the first token equal to the last?): a 1-D CNN only sees its receptive field, so it fails as
   soon as D is larger; a GRU must carry the first token through D steps and, with the same training
   budget, fails for long D; self-attention relates any two positions in one step and succeeds at
-  every D tried. The time per training step against the sequence length, for the GRU and for
+  every D tried, its weights going to the two tokens that decide. The time per training step against the sequence length, for the GRU and for
   self-attention, is reported as measured.
 """
 
