@@ -100,3 +100,14 @@ def test_beam_vs_greedy_measures_both(tiny):
     res = T.beam_vs_greedy(model, data.subset(range(5)), tgt_vocab)
     assert res.greedy_log_prob.shape == res.beam_log_prob.shape == (5,)
     assert 0 <= res.beam_not_worse <= 1 and res.beam_higher >= 0
+
+
+def test_gradient_check_delivers_the_promise_and_catches_a_wrong_relu_derivative(tiny):
+    from tests.labs.mutations import relu_nomask
+
+    model, data, _ = tiny
+    right = T.gradient_check(model, data, n=32)
+    assert abs(right.shares[-1] - 1) < 0.01, right
+    with relu_nomask() as broken:
+        wrong = T.gradient_check(model, data, n=32)
+    assert broken.calls > 0 and abs(wrong.shares[-1] - 1) > 0.05, wrong
