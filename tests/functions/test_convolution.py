@@ -261,6 +261,18 @@ def test_batch_last_and_channel_major_layouts_match_torch(op, cfg, batch_last):
     _assert_match(got, want, rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.parametrize("op, cfg", BATCH_LAST_CASES)
+def test_transposed_product_made_in_bands_of_rows_matches_torch(monkeypatch, op, cfg):
+    """A large batch-last transposed product is made and added back one band of rows at a time;
+    with a tiny band size every case above takes that way, one row per band."""
+    from glassgrad.functions import convolution
+
+    monkeypatch.setattr(convolution, "_BAND_BYTES", 1)
+    assert convolution._row_band(4, 5, 6, 8) == 1
+    got, want = _run_both(op, cfg, np.float64)
+    _assert_match(got, want, rtol=1e-10, atol=1e-10)
+
+
 # -- the im2col matrix a Conv2d keeps for its weight gradient --------------------------------
 
 
