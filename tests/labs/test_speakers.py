@@ -32,6 +32,7 @@ def result(tmp_path_factory):
     return run_lab(SPEAKERS, tmp_path_factory.mktemp("speakers"), progress=False)
 
 
+@pytest.mark.slow  # the self-attention lab's quick run (tests/labs/test_self_attention.py) runs this part
 def test_claims_hold(result):
     assert result.error is None, result.error
     assert len(result.claims) == 2
@@ -39,6 +40,7 @@ def test_claims_hold(result):
     assert not failed, failed
 
 
+@pytest.mark.slow  # the self-attention lab's quick run (tests/labs/test_self_attention.py) runs this part
 def test_results_report_every_model_as_measured(result):
     models = result.results["speakers"]["models"]
     assert list(models) == ["Transformer", "mean-pooling MLP", "GRU", "logistic regression (mean, std)"]
@@ -50,6 +52,7 @@ def test_results_report_every_model_as_measured(result):
     assert np.isclose(np.trace(cm) / 370, models["Transformer"]["test_accuracy"])
 
 
+@pytest.mark.slow  # the self-attention lab's quick run (tests/labs/test_self_attention.py) runs this part
 def test_figures_and_text(result):
     assert sorted(result.figures) == ["speakers_attention.png", "speakers_confusion.png"]
     text = "\n".join(result.text)

@@ -49,6 +49,7 @@ def architecture(tmp_path_factory):
     return _run(run_architecture, tmp_path_factory.mktemp("architecture"))
 
 
+@pytest.mark.slow  # the transformer lab's quick run (tests/labs/test_transformer.py) runs this part
 def test_translation_claims_hold(translation):
     failed = [c for c in translation.claims if not c.holds]
     assert not failed, failed
@@ -60,6 +61,7 @@ def test_translation_claims_hold(translation):
     assert any("| English | reference | Transformer |" in t for t in translation.text)
 
 
+@pytest.mark.slow  # the transformer lab's quick run (tests/labs/test_transformer.py) runs this part
 def test_architecture_claims_hold(architecture):
     failed = [c for c in architecture.claims if not c.holds]
     assert not failed, failed
