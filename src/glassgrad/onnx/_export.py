@@ -24,14 +24,14 @@ import os
 import warnings
 
 import numpy as np
-
 import onnx
+from onnx import helper, numpy_helper
+
 from glassgrad._tensor import Tensor
 from glassgrad.autograd.grad_mode import enable_grad
 from glassgrad.onnx import converters  # noqa: F401 - registers the converters
 from glassgrad.onnx._graph import REGISTRY_HINT, ExportError, Graph, Node
 from glassgrad.onnx._registry import CONVERTERS
-from onnx import helper, numpy_helper
 
 MIN_OPSET = 17  # LayerNormalization
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-
 import onnx
 from onnx import helper, numpy_helper
 

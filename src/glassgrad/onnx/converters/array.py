@@ -5,11 +5,11 @@ writes a size that changed between the two traces from the input's runtime shape
 from __future__ import annotations
 
 import numpy as np
+from onnx import helper
 
 from glassgrad.functions import array as a
 from glassgrad.onnx._graph import ExportError
 from glassgrad.onnx._registry import register
-from onnx import helper
 
 _BIG = 2**62  # a slice bound past any end ('to the end' in ONNX Slice)
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from onnx import TensorProto
+
 from glassgrad.functions import connection as c
 from glassgrad.onnx._registry import register
-from onnx import TensorProto
 
 
 @register(c.MatMul)
