@@ -320,16 +320,18 @@ def bleu(hyps: list[str], refs: list[str]) -> float:
 
 # quick: small and short (about half a minute on a quiet 2-core machine); full: as long as ~12 minutes allow
 TRANSLATION = {
-    "quick": {"d_model": 64, "nhead": 4, "layers": 2, "ff": 128, "dropout": 0.1, "steps": 280, "batch": 64,
-              "lr": 3e-3, "warmup": 40, "schedule": "cosine", "test_every": 4,
-              "tie": False, "src_min_freq": 2, "gru_dropout": 0.1, "gru_lr": 3e-3, "select_every": 0, "alpha": 0.0},
+    "quick": {"d_model": 64, "nhead": 4, "layers": 2, "ff": 128, "dropout": 0.0, "steps": 280, "batch": 64,
+              "lr": 5e-3, "warmup": 40, "schedule": "cosine", "test_every": 4,
+              "tie": False, "src_min_freq": 2, "gru_dropout": 0.0, "gru_lr": 5e-3, "select_every": 0, "alpha": 0.0},
     "full": {"d_model": 64, "nhead": 4, "layers": 2, "ff": 128, "dropout": 0.1, "steps": 3000, "batch": 64,
              "lr": 3e-3, "warmup": 100, "schedule": "cosine", "test_every": 1,
              "tie": False, "src_min_freq": 2, "gru_dropout": 0.1, "gru_lr": 3e-3, "select_every": 500, "alpha": 0.0},
 }
 # the Transformer learns: its test BLEU at least this (an untrained model scores about 0); measured on seeds 0-4
-# quick: 0.94-2.29 on seeds 0-4; full, seed 0: 8.95 on all 430 test sentences (7.2 or more from step 1,000)
-LEARNS = {"quick": 0.5, "full": 5.0}
+# quick: 1.73-4.03 on seeds 0-4, and on seed 0 under tests/labs/mutations.py 0.01 (frozen), 0 (ascent) and
+# 0.89 (relu_nomask: the feed-forward layers' ReLU without its mask), so 1.2 lies between broken and not;
+# full, seed 0: 8.95 on all 430 test sentences (7.2 or more from step 1,000)
+LEARNS = {"quick": 1.2, "full": 5.0}
 
 
 @dataclass
@@ -431,8 +433,9 @@ def run_translation(ctx: LabContext) -> None:
         f"nearest-neighbour baseline, are reported here as measured, not claimed, because they did "
         f"not reproduce within this lab's budget. In the quick setting ({TRANSLATION['quick']['steps']} "
         f"steps, about five passes over the data) both models stay far below the baseline, and which "
-        f"of the two is ahead changes from seed to seed (seeds 0-4: the Transformer's BLEU between "
-        f"0.94 and 2.29, the GRU's 0.58 to 1.83, the baseline's 11.37). In the full setting (seed 0, "
+        f"of the two is ahead changes from seed to seed (seeds 0-4: the Transformer's BLEU 3.33, 4.03, "
+        f"1.76, 1.73, 3.50, the GRU's 2.12, 1.49, 3.55, 1.70, 2.62, the baseline's 11.37; the "
+        f"Transformer ahead on 4 of 5 seeds, once by 0.03). In the full setting (seed 0, dropout 0.1, lr 3e-3, "
         f"{TRANSLATION['full']['steps']} steps, about 56 passes, measured on every 4th test sentence) "
         f"the gap to the baseline narrowed but stayed: BLEU 8.65 for the Transformer, 9.53 for the "
         f"GRU, 11.37 for the baseline; at steps 1,000, 1,500, ..., 3,000 the Transformer scored 7.2, "
@@ -455,9 +458,13 @@ def run_translation(ctx: LabContext) -> None:
         "same care, the GRU is ahead, and neither reaches the baseline. Checkpoint selection by "
         "validation loss (every 250 or 500 steps) picked the last step in every run: with the cosine "
         "decay, the validation loss fell to the end. Not tried for lack of time: d_model 128-256 (two "
-        "to four times the step time, so fewer steps in the budget), 3 layers, source-vocabulary "
-        "pruning beyond words seen twice, and a length penalty in the beam (``alpha``, wired in but "
-        "left at 0).")
+        "to four times the step time, so fewer steps in the budget), 3 layers, and source-vocabulary "
+        "pruning beyond words seen twice. In the quick setting's 280 steps, where the models are far "
+        "from overfitting, less regularization and a faster rate helped both: dropout 0 and peak lr "
+        "5e-3 (instead of 0.1 and 3e-3) raised the validation BLEU from 1.67 to 3.62 for the "
+        "Transformer and from 1.57 to 2.11 for the GRU, so the quick setting uses them for both. A "
+        "length penalty in the beam (GNMT's, alpha 0.6) moved the Transformer's 3.62 to 3.87: one "
+        "measurement, within what a seed changes, so the lab decodes without one.")
     ctx.write(_examples_table(r))
 
 
