@@ -13,6 +13,7 @@ from glassgrad.labs._blas import one_blas_thread
 from glassgrad.labs._lab import LabContext
 from glassgrad.labs._translation import (
     GRUMT,
+    BestCheckpoint,
     Block,
     DeepEncoder,
     TransformerMT,
@@ -24,6 +25,7 @@ from glassgrad.labs._translation import (
     run_architecture,
     run_translation,
     translate,
+    valid_loss,
     warmup_factor,
 )
 
@@ -139,10 +141,11 @@ def test_translate_returns_chinese_strings(corpus):
     assert len(out) == 2 and all(isinstance(s, str) and len(s) <= 5 for s in out)
 
 
-def _stub_result(bleu_tf: float):
+def _stub_result(bleu_tf: float, setting: str = "quick"):
     from glassgrad.labs._translation import TRANSLATION, TranslationResult
 
-    cfg = {**TRANSLATION["quick"], "gru_hidden": 92, "src_vocab": 1695, "tgt_vocab": 1710, "test_sentences": 2}
+    cfg = {**TRANSLATION[setting], "gru_hidden": 92, "src_vocab": 1695, "tgt_vocab": 1710, "test_sentences": 2,
+           "best_step": {"Transformer": 2500, "GRU + attention": 3000}}
     outputs = {"Transformer": ["你好", ""], "GRU + attention": ["好", "我"], "nearest neighbour": ["你好！", "我|"]}
     return TranslationResult(cfg, {"Transformer": 1000, "GRU + attention": 990},
                              {"Transformer": np.linspace(7, 5, 30), "GRU + attention": np.linspace(7, 5, 30)},
@@ -166,3 +169,76 @@ def test_translation_claim_and_report_from_given_numbers(tmp_path, monkeypatch, 
     table = ctx.text[-1].splitlines()
     assert table[-2:] == ["| Hello! | 你好！ | 你好 | 好 | 你好！ |", "| I | 我 | (empty) | 我 | 我/ |"]
     assert (tmp_path / "translation.png").is_file()
+
+
+def test_corpus_has_the_three_splits_and_prunes_rare_english_words(corpus):
+    assert (len(corpus.train_src), len(corpus.valid_src), len(corpus.test_src)) == (3429, 430, 430)
+    assert len(corpus.valid_tgt) == 430 and corpus.valid_tgt[0][0] == corpus.tgt_vocab.bos_id
+    assert len(build_corpus(src_min_freq=3).src_vocab) < len(corpus.src_vocab) < len(build_corpus(1).src_vocab)
+
+
+def test_tied_transformer_shares_the_decoder_embedding_with_the_output_layer(corpus):
+    n_src, n_tgt = len(corpus.src_vocab), len(corpus.tgt_vocab)
+    gg.manual_seed(0)
+    tied = TransformerMT(n_src, n_tgt, 16, 2, 1, 32, 0.0, tie=True)
+    untied = TransformerMT(n_src, n_tgt, 16, 2, 1, 32, 0.0)
+    assert tied.out.weight is tied.tgt_emb.weight
+    assert count_params(untied) - count_params(tied) == n_tgt * 16
+    w = tied.tgt_emb.weight.detach().numpy()
+    assert np.all(w[0] == 0) and 0.8 < w[1:].std() * 4 < 1.2  # pad row zero, std 1/sqrt(16)
+    src = gg.tensor(np.array([corpus.train_src[0]]))
+    tgt = gg.tensor(np.array([corpus.train_tgt[0]]))
+    tied(src, tgt).sum().backward()
+    assert tied.tgt_emb.weight.grad is not None  # one gradient, from both uses
+
+
+def test_valid_loss_is_the_mean_cross_entropy_per_character(corpus):
+    gg.manual_seed(0)
+    model = TransformerMT(len(corpus.src_vocab), len(corpus.tgt_vocab), 16, 2, 1, 32, 0.0)
+    loss = valid_loss(model, corpus, batch_size=100)
+    assert loss == pytest.approx(valid_loss(model, corpus, batch_size=430), rel=1e-6)  # batches do not matter
+    assert abs(loss - math.log(len(corpus.tgt_vocab))) < 2.0  # untrained: near uniform
+
+
+def test_best_checkpoint_restores_the_lowest_validation_loss(corpus, monkeypatch):
+    import glassgrad.labs._translation as T
+
+    gg.manual_seed(0)
+    model = TransformerMT(len(corpus.src_vocab), len(corpus.tgt_vocab), 8, 2, 1, 16, 0.0)
+    losses = iter([3.0, 1.0, 2.0])
+    monkeypatch.setattr(T, "valid_loss", lambda m, c: next(losses))
+    ck = BestCheckpoint(model, corpus, every=2)
+    w = model.out.bias
+    for n in range(1, 7):
+        with gg.no_grad():
+            w.fill_(float(n))
+        ck(n)
+    assert ck.curve == [(2, 3.0), (4, 1.0), (6, 2.0)]
+    assert ck.restore() == 4 and np.all(model.out.bias.detach().numpy() == 4.0)
+
+
+def test_length_penalty_reaches_the_beam(corpus, monkeypatch):
+    import glassgrad.labs._translation as T
+
+    seen = []
+
+    def fake_beam(step, bos, eos, max_len, beam_size, alpha, state):
+        seen.append((beam_size, alpha))
+        return [type("H", (), {"tokens": [7]})()]
+    monkeypatch.setattr(T, "beam_search", fake_beam)
+    model = TransformerMT(len(corpus.src_vocab), len(corpus.tgt_vocab), 8, 2, 1, 16, 0.0)
+    assert translate(model, corpus, corpus.test_src[:1], beam=3, alpha=0.6) == [corpus.tgt_vocab.decode([7])[0]]
+    assert seen == [(3, 0.6)]
+
+
+def test_full_report_names_the_selected_checkpoints(tmp_path, monkeypatch):
+    import matplotlib
+
+    import glassgrad.labs._translation as T
+
+    matplotlib.use("Agg")
+    monkeypatch.setattr(T, "translation_experiment", lambda ctx: _stub_result(9.0, "full"))
+    ctx = LabContext(out_dir=tmp_path, progress=False, full=True)
+    run_translation(ctx)
+    assert [c.holds for c in ctx.claims] == [True]
+    assert any("lowest validation loss kept (steps 2,500 and 3,000)" in t for t in ctx.text)
