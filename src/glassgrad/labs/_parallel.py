@@ -3,14 +3,18 @@
 Every lab computes on one BLAS thread (see ``_blas.py``), so a course run in one process leaves
 all cores but one idle. Here each run of a lab on a seed is a task for a pool of worker
 processes, handed out in the course's order; the results come back in that order, merged over
-seeds as ``run_lab_seeds`` merges them. The workers are started with "spawn", not "fork": a forked child would inherit
-the parent's BLAS and threadpool state mid-flight, which some BLAS libraries do not survive.
+seeds as ``run_lab_seeds`` merges them. On Linux the workers are forked (before the parent has run
+any lab: each sets its own one-thread BLAS limit); elsewhere, where forking a process with
+threads is unsafe, they are spawned. Forked workers also leave nothing behind when Ctrl-C
+terminates them (spawned ones register their queues' semaphores with a tracker process, which
+then warns of leaks).
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import sys
 import warnings
 from collections.abc import Callable
 from multiprocessing import get_context
@@ -71,9 +75,15 @@ def run_labs(labs: list[Lab], out: Path, seeds: list[int], full: bool = False, p
     merged: dict[str, LabResult] = {}
     args = [(lab, out / lab.name / f"seed-{seed}" if multi else out / lab.name, full, seed) for lab, seed in tasks]
     # Ctrl-C reaches every process of the terminal's foreground group: the workers ignore it and
-    # the parent, on KeyboardInterrupt, terminates them (no half-written tracebacks from each)
-    pool = get_context("spawn").Pool(min(jobs, len(tasks)), initializer=_ignore_sigint)
+    # the parent, on KeyboardInterrupt, terminates them (no half-written tracebacks from each). A
+    # Ctrl-C while the workers start would leave a half-built pool (and its semaphores) behind, so
+    # SIGINT is held until the pool exists and arrives inside the ``try`` that shuts it down.
+    held = _hold_sigint()
+    pool = None
     try:
+        start = "fork" if sys.platform.startswith("linux") else "spawn"
+        pool = get_context(start).Pool(min(jobs, len(tasks)), initializer=_ignore_sigint)
+        _release_sigint(held)
         for (lab, seed), (result, fallback) in zip(tasks, pool.imap(_run_task, args), strict=True):
             # imap hands the results back in the order of the tasks, while the pool keeps every
             # worker busy; a lab is reported once its last seed is in
@@ -86,12 +96,28 @@ def run_labs(labs: list[Lab], out: Path, seeds: list[int], full: bool = False, p
                 if on_done:
                     on_done(merged[lab.name])
     except BaseException:
-        pool.terminate()
+        if pool is not None:
+            pool.terminate()
         raise
     finally:
-        pool.close()
-        pool.join()
+        _release_sigint(held)
+        if pool is not None:
+            pool.close()
+            pool.join()
     return [merged[lab.name] for lab in labs]
+
+
+def _hold_sigint():
+    """Block SIGINT in this thread (where the OS can); returns the signal mask to restore."""
+    if not hasattr(signal, "pthread_sigmask"):
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+
+def _release_sigint(held) -> None:
+    """Restore the mask ``_hold_sigint`` replaced (a SIGINT held meanwhile is delivered now)."""
+    if held is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def _ignore_sigint() -> None:
