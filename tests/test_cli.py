@@ -201,29 +201,33 @@ def test_seed_and_seeds_together_exit_with_code_2():
     assert e.value.code == 2
 
 
-def _seed_dependent_lab():
-    """A lab whose second claim holds on even seeds only, with a figure."""
+def _toy_run(ctx):
+    """A lab whose second claim holds on even seeds only, with a figure (a module-level function,
+    so that the worker processes of --jobs can import it)."""
     import matplotlib.pyplot as plt
 
+    ctx.claim("always holds", 1.0, True)
+    ctx.claim("holds on even seeds", ctx.seed, ctx.seed % 2 == 0, expected="even")
+    fig, ax = plt.subplots()
+    ax.plot([0, ctx.seed])
+    ctx.figure("line", fig)
+
+
+def _seed_dependent_lab():
     from glassgrad.labs import Lab
 
-    def run(ctx):
-        ctx.claim("always holds", 1.0, True)
-        ctx.claim("holds on even seeds", ctx.seed, ctx.seed % 2 == 0, expected="even")
-        fig, ax = plt.subplots()
-        ax.plot([0, ctx.seed])
-        ctx.figure("line", fig)
-
-    return Lab("toy", "Lecture 0", "Toy", "a claim that depends on the seed", run)
+    return Lab("toy", "Lecture 0", "Toy", "a claim that depends on the seed", _toy_run)
 
 
-def test_course_on_several_seeds_reports_how_many_each_claim_held_on(tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize("jobs", ["1", "2"])  # one after the other here, or on two worker processes
+def test_course_on_several_seeds_reports_how_many_each_claim_held_on(jobs, tmp_path, monkeypatch, capsys):
     import json
 
     import glassgrad.labs
 
     monkeypatch.setattr(glassgrad.labs, "all_labs", lambda: [_seed_dependent_lab()])
-    assert main(["course", "--seeds", "0-2", "--out", str(tmp_path), "--quiet"]) == 1  # a claim fails on seed 1
+    # a claim fails on seed 1
+    assert main(["course", "--seeds", "0-2", "--out", str(tmp_path), "--quiet", "--jobs", jobs]) == 1
     said = capsys.readouterr().out
     assert "holds on 3/3 seeds: always holds" in said and "FAILS on 2/3 seeds: holds on even seeds" in said
     assert "1 of 2 claims hold on every one of the seeds 0-2" in said
@@ -240,6 +244,27 @@ def test_course_on_several_seeds_reports_how_many_each_claim_held_on(tmp_path, m
     merged = json.loads((tmp_path / "toy" / "results.json").read_text())
     assert merged["seeds"] == [0, 1, 2] and [c["seeds_held"] for c in merged["claims"]] == [3, 2]
     assert not merged["all_hold"]
+
+
+def test_labs_on_worker_processes_come_back_in_the_course_order(tmp_path, monkeypatch, capsys):
+    import glassgrad.labs
+
+    labs = [_seed_dependent_lab() for _ in range(3)]
+    for i, lab in enumerate(labs):
+        lab.name = f"toy{i}"
+    monkeypatch.setattr(glassgrad.labs, "all_labs", lambda: labs)
+    assert main(["course", "--seed", "2", "--out", str(tmp_path), "--quiet", "--jobs", "3"]) == 0
+    said = capsys.readouterr().out
+    assert "running 3 labs, 3 at a time" in said
+    assert [line.split()[1] for line in said.splitlines() if line.startswith("[ok]")] == ["toy0", "toy1", "toy2"]
+    assert all((tmp_path / f"toy{i}" / "line.png").is_file() for i in range(3))
+
+
+@pytest.mark.parametrize("jobs", ["0", "-2", "two"])
+def test_bad_jobs_is_one_line(jobs, tmp_path):
+    out = glassgrad("course", "--jobs", jobs, "--out", str(tmp_path))
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "--jobs" in out.stderr, out.stderr
 
 
 def test_one_seed_given_by_seeds_is_a_plain_run(tmp_path, monkeypatch, capsys):

@@ -299,14 +299,20 @@ class _FakeDevice:
         pass
 
 
+def _on_fake_gpu(make):
+    return lambda *args, **kwargs: make(*args, **kwargs).view(_FakeGpuArray)
+
+
 @pytest.fixture
 def fake_gpu(monkeypatch):
     """Two "GPUs" whose arrays are NumPy arrays of type _FakeGpuArray (NumPy's functions work on
     them, so the ops run unchanged)."""
     cupy = types.ModuleType("cupy")
     cupy.ndarray = _FakeGpuArray
-    cupy.asarray = lambda a: np.array(a).view(_FakeGpuArray)
+    cupy.asarray = lambda a, dtype=None: np.array(a, dtype=dtype).view(_FakeGpuArray)
     cupy.cuda = types.SimpleNamespace(Device=_FakeDevice, runtime=types.SimpleNamespace(getDeviceCount=lambda: 2))
+    for name in ("zeros", "ones", "empty", "full", "arange", "linspace", "eye"):  # factories make GPU arrays
+        setattr(cupy, name, _on_fake_gpu(getattr(np, name)))
     cupy.__getattr__ = lambda name: getattr(np, name)  # the rest of NumPy's namespace
     monkeypatch.setitem(sys.modules, "cupy", cupy)
     monkeypatch.setattr(_backend, "_cupy", None)

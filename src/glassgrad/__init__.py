@@ -143,3 +143,13 @@ def numel(x: Tensor) -> int:
 
 def allclose(a: Tensor, b: Tensor, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
     return a.allclose(b, rtol, atol)
+
+
+def __getattr__(name: str):
+    # gg.onnx is imported on first use: it needs the optional onnx package, and most programs
+    # never export
+    if name == "onnx":
+        import importlib
+
+        return importlib.import_module("glassgrad.onnx")
+    raise AttributeError(f"module 'glassgrad' has no attribute {name!r}")

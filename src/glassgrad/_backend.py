@@ -8,6 +8,7 @@ module here: "cpu" is NumPy; "cuda" is CuPy, loaded the first time a tensor is m
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import types
 
@@ -16,10 +17,15 @@ import numpy as np
 from glassgrad._device import CPU, device
 
 _cupy = None  # set by enable_cupy(); None means NumPy only
+_cupy_special = None  # cupyx.scipy.special, set with _cupy
 
 
 def array_module(*arrays) -> types.ModuleType:
-    """NumPy, or CuPy when any of ``arrays`` lives on a GPU."""
+    """NumPy, or CuPy when any of ``arrays`` lives on a GPU.
+
+    Only arrays decide: with none (``array_module()``) the answer is NumPy, the module of the
+    default device. So an array made for an op must come from ``array_module`` of the op's
+    inputs, or from :func:`asarray_like`; never from ``np`` directly or an empty call."""
     if _cupy is not None:
         for a in arrays:
             if isinstance(a, _cupy.ndarray):
@@ -28,20 +34,41 @@ def array_module(*arrays) -> types.ModuleType:
 
 
 def special_module(*arrays) -> types.ModuleType:
-    """SciPy's ``special`` functions (erf) for the module that holds ``arrays``."""
+    """SciPy's ``special`` functions (erf, expit) for the module that holds ``arrays``."""
     if array_module(*arrays) is np:
         import scipy.special  # imported on first use: it takes longer to load than glassgrad
 
         return scipy.special
-    import cupyx.scipy.special  # pragma: no cover - needs a GPU
+    global _cupy_special
+    if _cupy_special is None:
+        _cupy_special = importlib.import_module("cupyx.scipy.special")  # pragma: no cover - needs a GPU
+    return _cupy_special
 
-    return cupyx.scipy.special
+
+def asarray_like(values, like, dtype=None):
+    """``values`` (a number, a list, or a NumPy array made on the host, such as a random draw) as an
+    array of ``like``'s module, on ``like``'s device: the one way host data joins a computation.
+    (CuPy's own ``asarray`` would put it on the *current* GPU, which need not be ``like``'s.)"""
+    if type(like) is np.ndarray or array_module(like) is np:  # the first test: the CPU, quickly
+        return np.asarray(values, dtype)
+    with _cupy.cuda.Device(like.device.id):
+        return _cupy.asarray(values, dtype)
 
 
-def enable_cupy() -> None:
-    """Let tensors hold CuPy arrays (raises ImportError where CuPy is not installed)."""
-    global _cupy
-    _cupy = importlib.import_module("cupy")
+def enable_cupy(module: types.ModuleType | None = None, special: types.ModuleType | None = None) -> None:
+    """Let tensors hold CuPy arrays (raises ImportError where CuPy is not installed).
+
+    ``module`` and ``special`` replace ``cupy`` and ``cupyx.scipy.special``: the tests pass a
+    stand-in built on NumPy that refuses, as CuPy does, to mix with NumPy arrays."""
+    global _cupy, _cupy_special
+    _cupy = importlib.import_module("cupy") if module is None else module
+    _cupy_special = special  # None: cupyx.scipy.special, imported when first needed
+
+
+def disable_cupy() -> None:
+    """Back to NumPy only (for tests; tensors already on a GPU stay there)."""
+    global _cupy, _cupy_special
+    _cupy = _cupy_special = None
 
 
 def is_array(x) -> bool:
@@ -55,7 +82,7 @@ def is_array(x) -> bool:
 def cuda_device_count() -> int:
     """How many GPUs CuPy sees (0 without CuPy, or when asking the CUDA driver fails)."""
     try:
-        cupy = importlib.import_module("cupy")
+        cupy = _cupy if _cupy is not None else importlib.import_module("cupy")
         return int(cupy.cuda.runtime.getDeviceCount())
     except Exception:  # ImportError, or CuPy's CUDARuntimeError where no driver / GPU is present
         return 0
@@ -64,7 +91,8 @@ def cuda_device_count() -> int:
 def cuda_unavailable_reason() -> str | None:
     """Why tensors cannot go to a GPU, in one sentence; None when they can."""
     try:
-        importlib.import_module("cupy")
+        if _cupy is None:
+            importlib.import_module("cupy")
     except ImportError:
         return "CUDA is not available: glassgrad runs on a GPU through CuPy, and CuPy is not installed"
     if cuda_device_count() == 0:
@@ -98,6 +126,18 @@ def resolve(target: device) -> device:
         return CPU
     cupy = _require_cuda(target)
     return target if target.index is not None else device("cuda", cupy.cuda.Device().id)
+
+
+@contextlib.contextmanager
+def module_on(target: device):
+    """The array module of ``target``, with ``target`` made the current GPU inside the block, so
+    that ``xp.zeros(...)`` there makes its array directly on that device (no copy from the CPU)."""
+    target = resolve(target)
+    if target.type == "cpu":
+        yield np
+        return
+    with _cupy.cuda.Device(target.index):
+        yield _cupy
 
 
 def to_device(array, target: device):

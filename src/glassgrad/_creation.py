@@ -1,8 +1,9 @@
 """Functions that create tensors: filled, ranges, identity, and random draws.
 
-Each takes ``device=`` as PyTorch's do. The values are made with NumPy and then copied to the
-device (a no-op for the CPU): random draws thus come from glassgrad's one generator and are the
-same on every device, and the device logic stays in one place (``_backend.to_device``).
+Each takes ``device=`` as PyTorch's do. Filled tensors, ranges and identities are made directly
+by the device's array module (``_backend.module_on``): NumPy for the CPU, CuPy on a GPU.
+Random draws come from glassgrad's one generator, which draws on the CPU, and are then copied to
+the device (``_backend.to_device``): a seed gives the same numbers on every device.
 """
 
 from __future__ import annotations
@@ -28,6 +29,14 @@ def _float_dtype(dtype) -> np.dtype:
     return (_dtype.get_default_dtype() if dtype is None else _dtype.to_dtype(dtype)).numpy
 
 
+def _make(device, fn: str, *args, **kwargs):
+    """``xp.fn(*args, **kwargs)`` with the array module of ``device`` (the CPU if None), made there."""
+    if device is None:
+        return getattr(np, fn)(*args, **kwargs)
+    with _backend.module_on(as_device(device)) as xp:
+        return getattr(xp, fn)(*args, **kwargs)
+
+
 def _new(array, requires_grad: bool, device=None) -> Tensor:
     if device is not None:
         array = _backend.to_device(array, as_device(device))
@@ -38,22 +47,23 @@ def _new(array, requires_grad: bool, device=None) -> Tensor:
 
 
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _new(np.zeros(_size(size), _float_dtype(dtype)), requires_grad, device)
+    return _new(_make(device, "zeros", _size(size), _float_dtype(dtype)), requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _new(np.ones(_size(size), _float_dtype(dtype)), requires_grad, device)
+    return _new(_make(device, "ones", _size(size), _float_dtype(dtype)), requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _new(np.empty(_size(size), _float_dtype(dtype)), requires_grad, device)
+    return _new(_make(device, "empty", _size(size), _float_dtype(dtype)), requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor of ``size`` filled with ``fill_value`` (its dtype follows the value, as PyTorch)."""
     if dtype is None:
         dtype = _dtype.result_type(fill_value)
-    return _new(np.full(_size((size,)), fill_value, _dtype.to_dtype(dtype).numpy), requires_grad, device)
+    array = _make(device, "full", _size((size,)), fill_value, _dtype.to_dtype(dtype).numpy)
+    return _new(array, requires_grad)
 
 
 def _like(x: Tensor, dtype, device) -> tuple:
@@ -63,17 +73,17 @@ def _like(x: Tensor, dtype, device) -> tuple:
 
 def zeros_like(x: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     dtype, device = _like(x, dtype, device)
-    return _new(np.zeros(x.shape, dtype), requires_grad, device)
+    return _new(_make(device, "zeros", x.shape, dtype), requires_grad)
 
 
 def ones_like(x: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     dtype, device = _like(x, dtype, device)
-    return _new(np.ones(x.shape, dtype), requires_grad, device)
+    return _new(_make(device, "ones", x.shape, dtype), requires_grad)
 
 
 def full_like(x: Tensor, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     dtype, device = _like(x, dtype, device)
-    return _new(np.full(x.shape, fill_value, dtype), requires_grad, device)
+    return _new(_make(device, "full", x.shape, fill_value, dtype), requires_grad)
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -89,17 +99,17 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool
     d = _dtype.to_dtype(dtype).numpy
     # PyTorch computes the length in double precision, then fills start + i * step
     n = max(0, int(np.ceil((end - start) / step)))
-    return _new((start + np.arange(n, dtype=np.float64) * step).astype(d), requires_grad, device)
+    return _new((start + _make(device, "arange", n, dtype=np.float64) * step).astype(d), requires_grad)
 
 
 def linspace(start, end, steps: int, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     if steps < 0:
         raise ValueError(f"linspace: steps must be non-negative, got {steps}")
-    return _new(np.linspace(start, end, steps, dtype=_float_dtype(dtype)), requires_grad, device)
+    return _new(_make(device, "linspace", start, end, steps, dtype=_float_dtype(dtype)), requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _new(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad, device)
+    return _new(_make(device, "eye", n, m, dtype=_float_dtype(dtype)), requires_grad)
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:

@@ -128,7 +128,7 @@ class Tensor:
 
     @data.setter
     def data(self, value: Tensor) -> None:
-        self._data = value._data if isinstance(value, Tensor) else np.asarray(value)
+        self._data = value._data if isinstance(value, Tensor) else value if is_array(value) else np.asarray(value)
 
     def size(self, dim: int | None = None):
         return self.shape if dim is None else self.shape[dim]
@@ -382,8 +382,8 @@ class Tensor:
             xp = array_module(self._data)
             if xp is np:
                 np.copyto(self._data, _backend.to_numpy(v) if is_array(v) else v, casting="unsafe")
-            else:  # a value from the CPU (a random draw, a state dict) is uploaded first
-                self._data[...] = xp.asarray(v)
+            else:  # a value from the CPU (a random draw, a state dict) is copied to self's GPU first
+                self._data[...] = v if isinstance(v, xp.ndarray) else _backend.asarray_like(v, self._data)
         except ValueError:
             raise RuntimeError(
                 f"{op}: a value of shape {tuple(np.shape(v))} cannot be written into a tensor of "
@@ -392,12 +392,13 @@ class Tensor:
         self._bump_version()
         return self
 
-    def _binary_inplace(self, op: str, other, fn, alpha=1) -> Tensor:
-        """``self = fn(self, other * alpha)`` in self's memory, keeping self's dtype."""
+    def _binary_inplace(self, op: str, other, fn: str, alpha=1) -> Tensor:
+        """``self = fn(self, other * alpha)`` in self's memory, keeping self's dtype; ``fn`` names
+        the ufunc of self's array module."""
         self._check_inplace(op, other)
         operand = Tensor._wrap(other, False) if is_array(other) else other
         result = _dtype.result_type(self, operand, *([alpha] if alpha != 1 else []))
-        if fn is np.true_divide and not result.is_floating_point:
+        if fn == "divide" and not result.is_floating_point:
             result = _dtype.get_default_dtype()
         if result.category > self.dtype.category:  # as torch: no silent float -> int truncation
             raise RuntimeError(
@@ -408,7 +409,7 @@ class Tensor:
         if alpha != 1:
             o = o * alpha
         try:
-            fn(self._data, o, out=self._data, casting="unsafe")
+            getattr(array_module(self._data), fn)(self._data, o, out=self._data, casting="unsafe")
         except ValueError:
             raise RuntimeError(
                 f"{op}: an operand of shape {tuple(np.shape(o))} does not broadcast to the "
@@ -418,31 +419,31 @@ class Tensor:
         return self
 
     def __iadd__(self, other):
-        return self._binary_inplace("+=", other, np.add)
+        return self._binary_inplace("+=", other, "add")
 
     def __isub__(self, other):
-        return self._binary_inplace("-=", other, np.subtract)
+        return self._binary_inplace("-=", other, "subtract")
 
     def __imul__(self, other):
-        return self._binary_inplace("*=", other, np.multiply)
+        return self._binary_inplace("*=", other, "multiply")
 
     def __itruediv__(self, other):
-        return self._binary_inplace("/=", other, np.true_divide)
+        return self._binary_inplace("/=", other, "divide")
 
     def add_(self, other, alpha=1) -> Tensor:
-        return self._binary_inplace("add_", other, np.add, alpha)
+        return self._binary_inplace("add_", other, "add", alpha)
 
     def sub_(self, other, alpha=1) -> Tensor:
-        return self._binary_inplace("sub_", other, np.subtract, alpha)
+        return self._binary_inplace("sub_", other, "subtract", alpha)
 
     def mul_(self, other) -> Tensor:
-        return self._binary_inplace("mul_", other, np.multiply)
+        return self._binary_inplace("mul_", other, "multiply")
 
     def div_(self, other) -> Tensor:
-        return self._binary_inplace("div_", other, np.true_divide)
+        return self._binary_inplace("div_", other, "divide")
 
     def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002
-        return self._inplace("clamp_", np.clip(self._data, min, max))
+        return self._inplace("clamp_", array_module(self._data).clip(self._data, min, max))
 
     def zero_(self) -> Tensor:
         return self._inplace("zero_", 0)
@@ -451,7 +452,7 @@ class Tensor:
         return self._inplace("fill_", value)
 
     def copy_(self, src) -> Tensor:
-        return self._inplace("copy_", src if isinstance(src, Tensor) else np.asarray(src))
+        return self._inplace("copy_", src if isinstance(src, Tensor) or is_array(src) else np.asarray(src))
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
 
@@ -466,7 +467,7 @@ class Tensor:
     def masked_fill_(self, mask, value) -> Tensor:
         self._check_inplace("masked_fill_", value)
         m = mask._data if isinstance(mask, Tensor) else mask
-        self._data[...] = np.where(m, value, self._data)
+        self._data[...] = array_module(self._data).where(m, value, self._data)
         self._bump_version()
         return self
 
@@ -538,34 +539,34 @@ class Tensor:
         # can make ``bool_tensor & np.int8(3)`` an int8 result, which glassgrad has no name for)
         o = _ops.operand(other)
         o = o._data if isinstance(o, Tensor) else o
-        return Tensor._wrap(fn(self._data, o), False)
+        return Tensor._wrap(getattr(array_module(self._data), fn)(self._data, o), False)
 
     def __eq__(self, other):
-        return self._compare(other, np.equal)
+        return self._compare(other, "equal")
 
     def __ne__(self, other):
-        return self._compare(other, np.not_equal)
+        return self._compare(other, "not_equal")
 
     def __lt__(self, other):
-        return self._compare(other, np.less)
+        return self._compare(other, "less")
 
     def __le__(self, other):
-        return self._compare(other, np.less_equal)
+        return self._compare(other, "less_equal")
 
     def __gt__(self, other):
-        return self._compare(other, np.greater)
+        return self._compare(other, "greater")
 
     def __ge__(self, other):
-        return self._compare(other, np.greater_equal)
+        return self._compare(other, "greater_equal")
 
     def __and__(self, other):
-        return self._compare(other, np.bitwise_and)
+        return self._compare(other, "bitwise_and")
 
     def __or__(self, other):
-        return self._compare(other, np.bitwise_or)
+        return self._compare(other, "bitwise_or")
 
     def __xor__(self, other):
-        return self._compare(other, np.bitwise_xor)
+        return self._compare(other, "bitwise_xor")
 
     def __invert__(self):
         return Tensor._wrap(~self._data, False)
@@ -589,22 +590,23 @@ class Tensor:
         return self >= other
 
     def logical_not(self):
-        return Tensor._wrap(np.logical_not(self._data), False)
+        return Tensor._wrap(array_module(self._data).logical_not(self._data), False)
 
     def isnan(self):
-        return Tensor._wrap(np.isnan(self._data), False)
+        return Tensor._wrap(array_module(self._data).isnan(self._data), False)
 
     def isfinite(self):
-        return Tensor._wrap(np.isfinite(self._data), False)
+        return Tensor._wrap(array_module(self._data).isfinite(self._data), False)
 
     def all(self):
-        return Tensor._wrap(np.asarray(self._data.all()), False)
+        return Tensor._wrap(array_module(self._data).asarray(self._data.all()), False)
 
     def any(self):
-        return Tensor._wrap(np.asarray(self._data.any()), False)
+        return Tensor._wrap(array_module(self._data).asarray(self._data.any()), False)
 
     def allclose(self, other, rtol=1e-5, atol=1e-8) -> bool:
-        return bool(np.allclose(self._data, other._data if isinstance(other, Tensor) else other, rtol, atol))
+        o = other._data if isinstance(other, Tensor) else other
+        return bool(array_module(self._data).allclose(self._data, o, rtol, atol))
 
     def equal(self, other) -> bool:
         return self.shape == other.shape and bool((self._data == other._data).all())
@@ -843,7 +845,7 @@ def _initial_gradient(y: Tensor, gradient, who: str) -> Tensor:
                 f"{who}: grad can be implicitly created only for single-element outputs; this one "
                 f"has shape {y.shape}, so pass `gradient` (a tensor of that shape)"
             )
-        return Tensor._wrap(np.ones_like(y._data), False)
+        return Tensor._wrap(array_module(y._data).ones_like(y._data), False)
     if not isinstance(gradient, Tensor):
         gradient = tensor(gradient, dtype=y.dtype, device=y.device)
     if gradient.shape != y.shape:

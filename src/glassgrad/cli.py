@@ -85,6 +85,17 @@ def _seeds(args: argparse.Namespace) -> list[int]:
     return [args.seed]
 
 
+def _jobs(args: argparse.Namespace, runs: int) -> int:
+    """How many lab runs go at once: --jobs, or one per usable core; never more than there are runs."""
+    from glassgrad.labs._parallel import usable_cores
+
+    if args.jobs is None:
+        return max(1, min(usable_cores(), runs))
+    if args.jobs < 1:
+        raise UsageError(f"--jobs must be a positive integer, got {args.jobs}")
+    return min(args.jobs, runs)
+
+
 def _writable_folder(path: Path) -> Path:
     """Create ``path`` (and its parents) if needed and check that a file can be written in it, so
     that a bad ``--out`` fails at once instead of after minutes of training."""
@@ -108,8 +119,14 @@ def _cmd_lab_run(args: argparse.Namespace) -> int:
     except KeyError as e:
         raise UsageError(e.args[0]) from None
     seeds = _seeds(args)
-    out = _writable_folder(_writable_folder(Path(args.out)) / lab.name)
-    result = labs.run_lab_seeds(lab, out, seeds, full=args.full, progress=not args.quiet)
+    jobs = _jobs(args, len(seeds))
+    base = _writable_folder(Path(args.out))
+    out = _writable_folder(base / lab.name)
+    if jobs > 1:
+        print(f"running {lab.name} on {len(seeds)} seeds, {jobs} at a time ...", flush=True)
+    from glassgrad.labs._parallel import run_labs
+
+    (result,) = run_labs([lab], base, seeds, full=args.full, progress=not args.quiet, jobs=jobs)
     _print_result(result)
     each = f" (each seed's run in {out}/seed-N)" if len(seeds) > 1 else ""
     print(f"wrote {out}/results.json, {out}/section.md and {len(result.figures)} figure(s){each}")
@@ -135,18 +152,23 @@ def _cmd_course(args: argparse.Namespace) -> int:
 
         demo.fit_line_demo()
         return 0
+    from glassgrad.labs._parallel import run_labs
     from glassgrad.labs.report import format_seeds, write_course_report
 
     seeds = _seeds(args)
+    jobs = _jobs(args, len(all_labs) * len(seeds))
     out = _writable_folder(Path(args.out))
     t0 = time.perf_counter()
-    results = []
     on_seeds = f" on seeds {format_seeds(seeds)}" if len(seeds) > 1 else ""
-    for lab in all_labs:
+
+    def on_start(lab):
         print(f"running {lab.name} ({lab.lecture}){on_seeds} ...", flush=True)
-        result = labs.run_lab_seeds(lab, out / lab.name, seeds, full=args.full, progress=not args.quiet)
-        _print_result(result)
-        results.append(result)
+
+    if jobs > 1:
+        print(f"running {len(all_labs)} labs{on_seeds}, {jobs} at a time (each on one core; --jobs 1 runs them "
+              "one after the other with progress bars) ...", flush=True)
+    results = run_labs(all_labs, out, seeds, full=args.full, progress=not args.quiet, jobs=jobs,
+                       on_start=on_start, on_done=_print_result)
     index = write_course_report(results, out)
     held = sum(c.holds for r in results for c in r.claims)
     total = sum(len(r.claims) for r in results)
@@ -179,6 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
                              help="run on several seeds, e.g. 0-4 or 0,2,3; a claim holds only if it holds on "
                              "each, and the report says on how many it held")
         p.add_argument("--quiet", action="store_true", help="no progress bars, no warning that MNIST is missing")
+        p.add_argument("--jobs", type=int, default=None, metavar="N",
+                       help="run N labs (or seeds) at once, each in its own process on one core (default: one per "
+                       "core); with 1, one after the other, with progress bars")
 
     course = sub.add_parser(
         "course",

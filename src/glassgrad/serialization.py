@@ -12,6 +12,10 @@ with them, so a truncated or corrupted file is refused with a clear error instea
 wrong numbers. Writes are atomic: the bytes go to a temporary file in the same directory, which
 is flushed to disk and then renamed over the target, so a crash mid-save leaves the previous
 file intact.
+
+``load`` also reads PyTorch's ``torch.save`` files (``.pt``/``.pth``: state dicts and nested
+dicts and lists of tensors) without torch and without running code from them; see
+``_torch_format.py``. docs/serialization.md describes moving weights both ways.
 """
 
 from __future__ import annotations
@@ -27,8 +31,11 @@ import numpy as np
 import safetensors
 import safetensors.numpy
 
-from glassgrad import _dtype
+from glassgrad import _backend, _dtype
 from glassgrad._tensor import Tensor, from_numpy
+from glassgrad._torch_format import LEGACY_MAGIC, CheckpointError, CheckpointReader
+
+__all__ = ["CheckpointError", "load", "save"]
 
 _FORMAT = "glassgrad"
 _VERSION = 1
@@ -36,10 +43,6 @@ _VERSION = 1
 # JSON markers of values that JSON cannot hold directly; a dict whose keys collide with them, or
 # that has non-string keys, is stored as a list of [key, value] pairs under "__dict__".
 _MARKERS = ("__tensor__", "__ndarray__", "__tuple__", "__dict__", "__float__", "__dtype__")
-
-
-class CheckpointError(RuntimeError):
-    """A file that cannot be read as a checkpoint: not safetensors, truncated, or corrupted."""
 
 
 # -- save --------------------------------------------------------------------------------------
@@ -77,7 +80,8 @@ class _Encoder:
     def encode(self, obj, path: str = ""):
         where = path or "the top level"
         if isinstance(obj, Tensor):
-            entry = {"__tensor__": self._store(obj, obj._data, path)}
+            # a GPU tensor is stored from a CPU copy; it loads onto the CPU, as every tensor does
+            entry = {"__tensor__": self._store(obj, _backend.to_numpy(obj._data), path)}
             if obj.requires_grad:
                 entry["requires_grad"] = True
             return entry
@@ -179,11 +183,15 @@ def _atomic_write(path: str, data: bytes) -> None:
 
 
 def load(f: str | os.PathLike | IO[bytes], map_location=None, weights_only: bool | None = None) -> Any:
-    """Read a checkpoint written by :func:`save` (from a path or a binary file object).
+    """Read a checkpoint (from a path or a binary file object): one written by :func:`save`, any
+    safetensors file (it loads as a flat ``{name: Tensor}`` dict), or a ``torch.save`` file.
 
-    A safetensors file written by another tool (no glassgrad structure in it) loads as a flat
-    ``{name: Tensor}`` dict. ``map_location`` and ``weights_only`` are accepted for PyTorch
-    compatibility and change nothing: tensors live on the CPU, and loading never runs code.
+    A ``torch.save`` file loads as what was saved, with each torch tensor a glassgrad tensor
+    (``OrderedDict`` state dicts stay ``OrderedDict``); float16 and bfloat16 become float32, int8
+    and int16 become int32. Only tensors, storages, dtypes, devices and plain containers are
+    accepted, as torch's ``weights_only=True``: a file that names any other function is refused
+    before anything runs. ``map_location`` and ``weights_only`` are accepted for PyTorch
+    compatibility and change nothing: tensors load onto the CPU, and loading never runs code.
     """
     if hasattr(f, "read"):
         name, data = getattr(f, "name", repr(f)), f.read()
@@ -191,6 +199,14 @@ def load(f: str | os.PathLike | IO[bytes], map_location=None, weights_only: bool
         name = os.fspath(f)
         with open(name, "rb") as fh:
             data = fh.read()
+    if data[:4] == b"PK\x03\x04":  # a zip archive: torch.save's format
+        return CheckpointReader(data, name).load()
+    if data.startswith(LEGACY_MAGIC):
+        raise CheckpointError(
+            f"cannot load {name!r}: it is a torch.save file in the legacy format (PyTorch before 1.6, or "
+            "_use_new_zipfile_serialization=False), which glassgrad does not read; load it in torch and "
+            "save it again with torch.save (or safetensors)"
+        )
     return _decode_file(data, name)
 
 
@@ -203,12 +219,9 @@ def _decode_file(data: bytes, name: str):
         header_len = int.from_bytes(data[:8], "little")
         metadata = json.loads(data[8:8 + header_len]).get("__metadata__") or {}
     except Exception as e:  # safetensors' own error says what is wrong with the bytes
-        if data[:4] == b"PK\x03\x04":
-            raise fail("it is a zip archive (a PyTorch torch.save file?), not a safetensors "
-                       "checkpoint; glassgrad reads only safetensors files") from None
         if data[:1] == b"\x80":
-            raise fail("it looks like a pickle, not a safetensors checkpoint; glassgrad reads only "
-                       "safetensors files") from None
+            raise fail("it looks like a bare pickle, which glassgrad does not load (it could run "
+                       "code); glassgrad reads safetensors files and torch.save zip archives") from None
         raise fail(f"not a valid safetensors file (truncated, corrupted, or another format): {e}") from None
 
     ours = metadata.get("format") == _FORMAT or any(k.startswith("glassgrad") for k in metadata)

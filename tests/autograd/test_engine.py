@@ -527,3 +527,34 @@ def test_in_place_accumulation_bumps_the_grad_version():
     v = x.grad._version
     (x * x).sum().backward()
     assert x.grad._version == v + 1
+
+
+def test_grad_asks_each_backward_only_for_the_gradients_that_lead_to_its_inputs():
+    """autograd.grad(y, x) and backward(inputs=...) skip the gradients of other inputs (e.g. a
+    critic's weights in a gradient penalty), as PyTorch does; the node keeps its own flags, so
+    a later full backward through the retained graph gets every gradient."""
+    from glassgrad.autograd import Function
+
+    asked = []
+
+    class Product(Function):
+        def forward(self, a, b):
+            return a * b
+
+        def backward(self, gy):
+            asked.append(tuple(self.needs_input_grad))
+            a, b = self.inputs
+            need_a, need_b = self.needs_input_grad
+            return (gy * b if need_a else None), (gy * a if need_b else None)
+
+    x, w = _leaf([1.0, 2.0]), _leaf([3.0, 4.0])
+    y = Product()(x, w).sum()
+    (gx,) = gg.autograd.grad(y, x, retain_graph=True)
+    assert asked == [(True, False)]
+    np.testing.assert_array_equal(gx.numpy(), [3.0, 4.0])
+    y.backward(inputs=[w], retain_graph=True)
+    assert asked[-1] == (False, True) and x.grad is None
+    y.backward()
+    assert asked[-1] == (True, True)
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 4.0])
+    np.testing.assert_array_equal(w.grad.numpy(), [2.0, 4.0])  # 1, 2 from each of two backwards

@@ -22,6 +22,7 @@ def test_wheel_ships_the_series_and_it_loads_from_the_installed_copy(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "glassgrad/datasets/data/us_births_2000_2014.csv" in names
     assert "glassgrad/datasets/data/README.md" in names
+    assert "glassgrad/datasets/data/japanese_vowels.npz" in names
     zipfile.ZipFile(wheel).extractall(tmp_path / "installed")  # a pure wheel installs by unpacking
     code = ("import glassgrad, glassgrad.datasets as d; dates, v = d.load_series('us_births'); "
             "print(glassgrad.__file__, len(v), v[0])")

@@ -92,3 +92,27 @@ def test_relu_special_values_and_dtypes():
         np.testing.assert_array_equal(got, want)
     got = gg.relu(gg.tensor([-3, 0, 4])).numpy()
     assert got.dtype == np.int64 and got.tolist() == [0, 0, 4]
+
+
+@pytest.mark.parametrize("slope", [0.2, 0.1, 0.0, 1.0, 3.0, -0.5, 1e10, float("inf")])
+def test_leaky_relu_slopes_special_values_and_dtypes(slope):
+    """Every kind of slope (the forward takes max(x, slope x) for slope <= 1, the min above 1,
+    and where() for 0 and inf; the backward's factor [x > 0] (1 - slope) + slope is exact except for
+    huge slopes such as 1e10, which take another way), at special values, as PyTorch; gradients
+    exactly slope or 1."""
+    import torch
+
+    values = [float("nan"), float("-inf"), float("inf"), 0.0, -2.5, 3.0, 1e-30, -1e-30]
+    for dtype in ("float32", "float64"):
+        x = gg.tensor(values, dtype=getattr(gg, dtype), requires_grad=True)
+        tx = torch.tensor(values, dtype=getattr(torch, dtype), requires_grad=True)
+        y, ty = gg.nn.functional.leaky_relu(x, slope), torch.nn.functional.leaky_relu(tx, slope)
+        assert y.dtype == x.dtype
+        np.testing.assert_array_equal(y.detach().numpy(), ty.detach().numpy())
+        y.sum().backward()
+        ty.sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+    scalar = gg.tensor(-2.0, requires_grad=True)  # 0-d
+    out = gg.nn.functional.leaky_relu(scalar, 0.5)
+    out.backward()
+    assert out.item() == -1.0 and scalar.grad.item() == 0.5

@@ -226,8 +226,49 @@ BATCH_LAST_CASES = [
 ]
 
 
+# a batch into few input and many output channels (a DCGAN discriminator's first layer, its
+# generator's last) keeps the channel-major layout: the batch-last one would move more
+CHANNEL_MAJOR_CASES = [
+    ("conv2d", dict(x=(4, 1, 12, 12), w=(16, 1, 4, 4), bias=True, kw=dict(stride=2, padding=1))),
+    ("conv_transpose2d", dict(x=(4, 16, 6, 6), w=(16, 1, 4, 4), bias=True,
+                              kw=dict(stride=2, padding=1, output_padding=0, dilation=1, groups=1))),
+]
+
+
+def _takes_batch_last(op, cfg) -> bool:
+    """The layout the convolution picks, seen as the Conv2d whose adjoint a transposed one is."""
+    from glassgrad.functions.convolution import Geometry, _batch_last
+
+    x = gg.zeros(*cfg["x"])
+    y = getattr(F, op)(x, gg.zeros(*cfg["w"]), **cfg["kw"])
+    kw = cfg["kw"]
+    geom = Geometry(_as_pair(kw.get("stride", 1)), tuple((p, p) for p in _as_pair(kw.get("padding", 0))),
+                    _as_pair(kw.get("dilation", 1)), kw.get("groups", 1))
+    if op == "conv2d":
+        return _batch_last(cfg["x"], cfg["w"][0], cfg["w"][2:], tuple(y.shape[2:]), geom)
+    return _batch_last(tuple(y.shape), cfg["w"][0], cfg["w"][2:], cfg["x"][2:], geom)
+
+
+def _as_pair(v):
+    return (v, v) if isinstance(v, int) else tuple(v)
+
+
+@pytest.mark.parametrize("op, cfg, batch_last", [(*case, True) for case in BATCH_LAST_CASES]
+                         + [(*case, False) for case in CHANNEL_MAJOR_CASES])
+def test_batch_last_and_channel_major_layouts_match_torch(op, cfg, batch_last):
+    assert _takes_batch_last(op, cfg) is batch_last
+    got, want = _run_both(op, cfg, np.float64)
+    _assert_match(got, want, rtol=1e-10, atol=1e-10)
+
+
 @pytest.mark.parametrize("op, cfg", BATCH_LAST_CASES)
-def test_batch_last_col2im_matches_torch(op, cfg):
+def test_transposed_product_made_in_bands_of_rows_matches_torch(monkeypatch, op, cfg):
+    """A large batch-last transposed product is made and added back one band of rows at a time;
+    with a tiny band size every case above takes that way, one row per band."""
+    from glassgrad.functions import convolution
+
+    monkeypatch.setattr(convolution, "_BAND_BYTES", 1)
+    assert convolution._row_band(4, 5, 6, 8) == 1
     got, want = _run_both(op, cfg, np.float64)
     _assert_match(got, want, rtol=1e-10, atol=1e-10)
 

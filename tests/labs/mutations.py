@@ -1,10 +1,10 @@
 """Break glassgrad on purpose, then see which of a lab's claims still hold.
 
 A claim that still holds when the library is broken does not show what the lecture teaches: it
-would pass with any library. Each breakage below is a context manager that changes glassgrad only
-through its public API (``gg.optim.Optimizer`` and its subclasses' ``step``, ``gg.relu``,
-``gg.nn.functional.relu``, ``Tensor.relu``, ``gg.nn.ReLU.forward``, ``gg.autograd.grad``), so the
-breakages keep working when the library's insides are refactored, and undoes every change on exit.
+would pass with any library. Each breakage below is a context manager that changes glassgrad at
+one narrow, stable place (``gg.optim.Optimizer`` and its subclasses' ``step``, the ReLU op's
+``backward``, ``gg.autograd.grad``), so the breakages keep working when the rest of the library is
+refactored, and undoes every change on exit.
 Each gives a ``Breakage`` whose ``calls`` counts how often the broken code ran, so that a lab that
 never reaches it (``with frozen() as b: ...; b.calls == 0``) is told from one that does not notice.
 
@@ -15,7 +15,9 @@ never reaches it (``with frozen() as b: ...; b.calls == 0``) is told from one th
   so each optimizer climbs the loss instead of descending it. A lab that trains should notice
   that the loss went up or blew up.
 - ``relu_half()``: ReLU's forward is unchanged but its derivative is halved (1/2 instead of 1 for
-  x > 0), built as a public ``gg.autograd.Function`` subclass. Every gradient through a ReLU
+  x > 0): the backward of glassgrad's ReLU op (``glassgrad.functions.activation.ReLU``) is
+  replaced, so every way to a ReLU is broken, including a function object taken earlier (the
+  default activation of ``nn.TransformerEncoderLayer``). Every gradient through a ReLU
   network is then wrong by a factor that shrinks with depth, while every forward value is right:
   the kind of bug a gradient check catches and a loss curve may hide. But every path from the
   loss to a layer's weights crosses the same number of ReLUs, so each layer's gradient is only
@@ -63,7 +65,6 @@ from pathlib import Path
 import numpy as np
 
 import glassgrad as gg
-import glassgrad.nn.functional as F
 from glassgrad.labs import LabResult, all_labs, get_lab, run_lab
 from glassgrad.labs._lab import Claim
 
@@ -183,54 +184,41 @@ def ascent() -> contextlib.AbstractContextManager[Breakage]:
     return _patched(Breakage("ascent"), lambda patches: _wrap_every_step(patches, wrap))
 
 
-class HalfSlopeReLU(gg.autograd.Function):
-    """max(x, 0) with a wrong derivative: 1/2 for x > 0 (the right one is 1)."""
-
-    def forward(self, x):
-        return np.maximum(x, 0)
-
-    def backward(self, gy):
-        # written with tensor ops, so that gradients of gradients flow through it as through ReLU
-        return gy * (self.inputs[0].detach() > 0).to(gy.dtype) * 0.5
+def _half_slope_backward(self, gy):
+    """ReLU's derivative halved: 1/2 for x > 0 (the right one is 1). Written with tensor ops, so
+    that gradients of gradients flow through it as through ReLU's own backward."""
+    return gy * (self.inputs[0].detach() > 0).to(gy.dtype) * 0.5
 
 
-class UnmaskedReLU(gg.autograd.Function):
-    """max(x, 0) whose backward forgets the mask: derivative 1 for x < 0 too (the right one is 0)."""
-
-    uses_inputs = False
-
-    def forward(self, x):
-        return np.maximum(x, 0)
-
-    def backward(self, gy):
-        return gy
+def _unmasked_backward(self, gy):
+    """ReLU's backward forgetting the mask: derivative 1 for x < 0 too (the right one is 0)."""
+    return gy
 
 
-def _wrong_relu(name: str, function: type[gg.autograd.Function]) -> contextlib.AbstractContextManager[Breakage]:
-    """ReLU computed by ``function`` through every public way to call one."""
+def _wrong_relu(name: str, backward: Callable) -> contextlib.AbstractContextManager[Breakage]:
+    """ReLU's op computes its gradient with ``backward``. The op class is patched, not the
+    functions that call it: every way to a ReLU (``gg.relu``, ``F.relu``, ``Tensor.relu``,
+    ``nn.ReLU``, and a function object taken before the breakage, such as the default activation
+    of ``nn.TransformerEncoderLayer``) ends in it. ``calls`` counts the broken backwards."""
+    from glassgrad.functions.activation import ReLU
+
     breakage = Breakage(name)
 
-    def relu(input, inplace: bool = False):
+    def wrong_backward(self, gy):
         breakage.calls += 1
-        return function()(input)
+        return backward(self, gy)
 
-    def apply(patches: Breakage) -> None:
-        patches.set(gg, "relu", relu)
-        patches.set(F, "relu", relu)
-        patches.set(gg.Tensor, "relu", lambda self: relu(self))
-        patches.set(gg.nn.ReLU, "forward", lambda self, x: relu(x))
-
-    return _patched(breakage, apply)
+    return _patched(breakage, lambda patches: patches.set(ReLU, "backward", wrong_backward))
 
 
 def relu_half() -> contextlib.AbstractContextManager[Breakage]:
     """ReLU's derivative halved, its forward unchanged."""
-    return _wrong_relu("relu_half", HalfSlopeReLU)
+    return _wrong_relu("relu_half", _half_slope_backward)
 
 
 def relu_nomask() -> contextlib.AbstractContextManager[Breakage]:
     """ReLU's backward without its mask (derivative 1 everywhere), its forward unchanged."""
-    return _wrong_relu("relu_nomask", UnmaskedReLU)
+    return _wrong_relu("relu_nomask", _unmasked_backward)
 
 
 class _SecondOrderError(gg.autograd.Function):

@@ -123,12 +123,23 @@ def _sweep(order, buffers, leaves, calls, targets, sink, retain_graph):
         if calls is not None and not calls[f]:
             continue
         f.check_versions()
-        if grad_mode.anomaly_threads and state.anomaly:
-            from glassgrad.autograd.anomaly import checked_backward
+        needs = f.needs_input_grad
+        if calls is not None:
+            # ask the backward only for the gradients that lead to a target, as PyTorch does:
+            # autograd.grad(critic(x), x) then skips the critic's weight gradients (a matrix
+            # product per layer); the node's own flags come back afterwards (retain_graph)
+            f.needs_input_grad = tuple(
+                wants and _leads_to_target(x, targets, calls) for x, wants in zip(f.inputs, needs)
+            )
+        try:
+            if grad_mode.anomaly_threads and state.anomaly:
+                from glassgrad.autograd.anomaly import checked_backward
 
-            grads = checked_backward(f, gys)
-        else:
-            grads = f.backward(gys[0]) if f.n_outputs == 1 else f.backward(*gys)
+                grads = checked_backward(f, gys)
+            else:
+                grads = f.backward(gys[0]) if f.n_outputs == 1 else f.backward(*gys)
+        finally:
+            f.needs_input_grad = needs
         if not isinstance(grads, tuple):
             grads = (grads,)
         for x, g, wants in zip(f.inputs, grads, f.needs_input_grad):
@@ -258,13 +269,20 @@ def _topological_order(roots, targets):
             post.append(node)
             if calls is not None:  # all of node's parents are done (post-order)
                 calls[node] = any(
-                    id(x) in targets.leaf if x.grad_fn is None
-                    else (x.grad_fn, x._output_nr) in targets.node_output or calls[x.grad_fn]
+                    _leads_to_target(x, targets, calls)
                     for x, wants in zip(node.inputs, node.needs_input_grad)
                     if wants
                 )
     post.reverse()
     return post, calls
+
+
+def _leads_to_target(x, targets, calls) -> bool:
+    """Whether the gradient of node input ``x`` is wanted: ``x`` is a target, or was made by a
+    node whose backward must run (``calls``, already filled for it)."""
+    if x.grad_fn is None:
+        return id(x) in targets.leaf
+    return (x.grad_fn, x._output_nr) in targets.node_output or calls[x.grad_fn]
 
 
 def _parents_of(node):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from glassgrad._backend import asarray_like
 from glassgrad._dtype import dtype, result_type
 
 # glassgrad/__init__ imports _tensor first; _tensor defines Tensor before it imports the op
@@ -23,18 +24,20 @@ def as_tensor(x, like=None):
     if isinstance(x, Tensor):
         return x
     if like is not None and np.isscalar(x):
-        return Tensor._wrap(np.asarray(x, dtype=like._data.dtype), False)
+        return Tensor._wrap(asarray_like(x, like._data, like._data.dtype), False)
     return tensor(x)
 
 
-def cast(x, d: dtype):
-    """``x`` converted to dtype ``d``; a Python number becomes a constant 0-dim tensor."""
+def cast(x, d: dtype, like: Tensor | None = None):
+    """``x`` converted to dtype ``d``; a Python number becomes a constant 0-dim tensor on the
+    device of ``like`` (the CPU without one)."""
     if isinstance(x, Tensor):
         return x if x._data.dtype == d.numpy else x.to(d)
     try:
-        return Tensor._wrap(np.asarray(x, dtype=d.numpy), False)
+        value = np.asarray(x, dtype=d.numpy)
     except OverflowError:  # e.g. -1 as uint8: wrap around (255), as PyTorch does
-        return Tensor._wrap(np.array(x).astype(d.numpy), False)
+        value = np.array(x).astype(d.numpy)
+    return Tensor._wrap(value if like is None else asarray_like(value, like._data), False)
 
 
 _PY_NUMBERS = (float, int)
@@ -62,7 +65,8 @@ def operand(x):
 
 
 def promote(*operands):
-    """The operands as tensors of the dtype PyTorch would compute them in."""
+    """The operands as tensors of the dtype PyTorch would compute them in; Python numbers become
+    constants on the device of the tensors (made by their array module, never NumPy's)."""
     if len(operands) == 2:  # the common case, kept fast
         a, b = operands
         if isinstance(a, Tensor):
@@ -71,9 +75,9 @@ def promote(*operands):
                     return operands
             elif type(b) in _PY_NUMBERS and a._data.dtype.kind == "f":
                 # a float tensor with a Python number: the number takes the tensor's dtype
-                return a, Tensor._wrap(np.array(b, dtype=a._data.dtype), False)
+                return a, Tensor._wrap(asarray_like(b, a._data, a._data.dtype), False)
         elif type(a) in _PY_NUMBERS and isinstance(b, Tensor) and b._data.dtype.kind == "f":
-            return Tensor._wrap(np.array(a, dtype=b._data.dtype), False), b
+            return Tensor._wrap(asarray_like(a, b._data, b._data.dtype), False), b
     else:
         first = operands[0]
         if isinstance(first, Tensor) and all(
@@ -82,4 +86,5 @@ def promote(*operands):
             return operands
     operands = tuple(operand(x) for x in operands)
     d = result_type(*operands)
-    return tuple(cast(x, d) for x in operands)
+    like = next((x for x in operands if isinstance(x, Tensor)), None)
+    return tuple(cast(x, d, like) for x in operands)

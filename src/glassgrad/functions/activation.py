@@ -71,15 +71,44 @@ def relu(x):
 
 
 class LeakyReLU(Function):
+    """x where x > 0, slope * x elsewhere; the gradient at 0 is the slope, as in PyTorch.
+
+    Both directions avoid ``where`` with a data-dependent condition: NumPy runs it with a branch
+    per element, which on random signs mispredicts half the time (3.3 vs 0.2 ms forward on
+    64x64x14x14 float32, one core)."""
+
     def __init__(self, negative_slope: float):
         self.slope = negative_slope
 
     def forward(self, x):
-        return array_module(x).where(x > 0, x, x * self.slope)
+        xp = array_module(x)
+        slope = self.slope
+        if slope == 0 or not math.isfinite(slope):  # 0 * inf would make a NaN below
+            return xp.where(x > 0, x, x * slope)
+        # for slope <= 1, x > 0 gives x >= slope x and x < 0 gives slope x >= x (also for a
+        # negative slope), so the larger of the two is the answer; for slope > 1 the smaller
+        y = xp.multiply(x, slope, out=xp.empty_like(x))  # out=: an array also for a 0-d x
+        return (xp.maximum if slope <= 1 else xp.minimum)(x, y, out=y)
 
     def backward(self, gy):
         x = self.inputs[0]._data
-        return gy * constant(array_module(x).where(x > 0, 1.0, self.slope).astype(x.dtype))
+        xp = array_module(x)
+        slope = self.slope
+        # The factor is exactly 1 where x > 0 and exactly the slope elsewhere (NaN included).
+        if not math.isfinite(slope):  # 0 * inf is NaN: the slow way
+            factor = xp.where(x > 0, 1.0, slope).astype(x.dtype)
+        elif x.dtype.type(1 - slope) + x.dtype.type(slope) == 1:
+            # [x > 0] * (1 - slope) + slope, in three passes over one float array (0.36 vs
+            # 0.88 ms on 64x64x14x14 float32 for the two-array way below); exact, as the
+            # condition checks in x's precision (it fails only for huge slopes)
+            factor = xp.greater(x, 0, out=xp.empty_like(x))
+            factor *= 1 - slope
+            factor += slope
+        else:  # one of the two terms is always 0
+            positive = x > 0
+            factor = xp.multiply(~positive, slope, out=xp.empty_like(x))
+            factor += positive
+        return gy * constant(factor)
 
 
 def leaky_relu(x, negative_slope: float = 0.01):

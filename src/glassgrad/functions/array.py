@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import builtins
 
-from glassgrad._backend import array_module, is_array
+from glassgrad._backend import array_module, asarray_like, is_array
 from glassgrad._dtype import from_numpy_dtype
 
 # Tensor is defined before _tensor imports the op modules (see functions/_operands.py)
@@ -449,7 +449,7 @@ def masked_fill(x, mask, value):
     else:
         # converted, not created, in x's dtype: -1 into uint8 wraps to 255 as in PyTorch (NumPy
         # refuses to create a uint8 -1)
-        fill = constant(array_module(x._data).asarray(value).astype(x._data.dtype))
+        fill = constant(asarray_like(value, x._data).astype(x._data.dtype))
     xp = array_module(x._data)
     try:
         xp.broadcast_shapes(tuple(x.shape), tuple(mask.shape))

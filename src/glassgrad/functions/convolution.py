@@ -55,22 +55,22 @@ class Geometry(NamedTuple):
     groups: int
 
 
-def _im2col(x, geom: Geometry, kernel, out_hw, keep: bool = False):
+def _im2col(x, geom: Geometry, kernel, out_hw, out_channels: int, keep: bool = False):
     """The receptive fields of NCHW ``x`` as a contiguous ``[G, Cg*kh*kw, N*Ho*Wo]`` array.
 
     Layout choice: rows are (channel, kernel offset), columns (image, output pixel), so the copy
     from the window view reads runs along image rows, and the product ``W @ cols`` gives the
-    output channel-major ([O, N*Ho*Wo]) with no transpose copy. A batch through one group (see
-    ``_batch_last``) takes its columns as (output pixel, image) instead. The matrix goes into a reused
-    buffer (see ``scratch``) unless ``keep`` asks for an array of its own, to be kept for the
-    backward. Stride-1 'same' convolutions take the row-flat view, whose copy moves whole images
-    instead of single rows.
+    output channel-major ([O, N*Ho*Wo]) with no transpose copy. A layer that takes the batch-last
+    layout (see ``_batch_last``, which needs the layer's ``out_channels``) takes its columns as
+    (output pixel, image) instead. The matrix goes into a reused buffer (see ``scratch``) unless
+    ``keep`` asks for an array of its own, to be kept for the backward. Stride-1 'same'
+    convolutions take the row-flat view, whose copy moves whole images instead of single rows.
     """
     xp = array_module(x)
     xc = channel_major(x)
     (_, (left, _)), dw = geom.padding, geom.dilation[1]
     row_flat = keeps_width(geom.stride, geom.padding, kernel, geom.dilation, x.shape[3], out_hw[1])
-    if _batch_last(x.shape[0], geom, row_flat):
+    if _batch_last(x.shape, out_channels, kernel, out_hw, geom):
         view = batch_last_windows(xc, geom.padding, kernel, out_hw, geom.stride, geom.dilation)
         cols = xp.empty(view.shape, view.dtype) if keep else scratch("cols", view.shape, view.dtype, xp)
         xp.copyto(cols, view)
@@ -90,14 +90,22 @@ def _im2col(x, geom: Geometry, kernel, out_hw, keep: bool = False):
     return cols.reshape(g, cols.shape[0] // g * kernel[0] * kernel[1], x.shape[0] * out_hw[0] * out_hw[1])
 
 
-def _batch_last(n: int, geom: Geometry, row_flat: bool) -> bool:
-    """Whether the matrices of a layer order their columns (output pixel, image) rather than
-    (image, output pixel): for a batch (N > 1) through one group, unless the row-flat layout
-    applies. Then im2col and col2im move runs of Wo * N elements instead of Wo (Wo is 10 in
-    LeNet's second layer: im2col 600 -> 140 us, col2im 1270 -> ~450 us), for the price of
-    transposing the (smaller) input, gy and output. All three ops decide it the same way, so a
+def _batch_last(x_shape, out_channels: int, kernel, out_hw, geom: Geometry) -> bool:
+    """Whether the matrices of a convolution of an ``x_shape`` input to ``out_channels`` order their
+    columns (output pixel, image) rather than (image, output pixel). Then im2col and col2im move
+    runs of Wo * N elements instead of Wo (Wo is 10 in LeNet's second layer: im2col 600 -> 140 us,
+    col2im 1270 -> ~450 us), for the price of transposing the input, gy and the output between
+    the two layouts. So a batch (N > 1) through one group takes it when its im2col matrix is
+    larger than those: not a first layer with few input channels and many output channels (a
+    DCGAN discriminator's Conv(1, 64, 4, 2, 1), 28x28: 1.7 -> 0.6 ms forward, as the output's
+    transpose alone moved 4x more than its im2col; the generator's last ConvT(64, 1) likewise),
+    and not when the row-flat layout applies. All three ops decide it from the same sizes, so a
     kept ``cols`` matches its gradient's ``gy``."""
-    return geom.groups == 1 and n > 1 and not row_flat
+    n, c, h, w = x_shape
+    if geom.groups != 1 or n == 1 or keeps_width(geom.stride, geom.padding, kernel, geom.dilation, w, out_hw[1]):
+        return False
+    pixels = out_hw[0] * out_hw[1]
+    return c * kernel[0] * kernel[1] * pixels > c * h * w + out_channels * pixels
 
 
 def _weight_matrix(w, groups):
@@ -133,10 +141,9 @@ def _conv2d(x, w, geom: Geometry, out_hw, keep_cols: bool = False):
     """Array-level convolution: NCHW ``x``, weight ``[O, C/G, kh, kw]``, output ``out_hw``.
     Returns the output and the im2col matrix when ``keep_cols`` (else None)."""
     o, n, g = w.shape[0], x.shape[0], geom.groups
-    cols = _im2col(x, geom, w.shape[2:], out_hw, keep_cols)  # [G, K, M]
+    cols = _im2col(x, geom, w.shape[2:], out_hw, o, keep_cols)  # [G, K, M]
     kept = cols if keep_cols else None
-    row_flat = keeps_width(geom.stride, geom.padding, w.shape[2:], geom.dilation, x.shape[3], out_hw[1])
-    batch_last = _batch_last(n, geom, row_flat)
+    batch_last = _batch_last(x.shape, o, w.shape[2:], out_hw, geom)
     wmat = _weight_matrix(w, g)  # [G, O/G, K]
     if g == 1:  # y = W @ cols, in pieces of columns if it is skinny
         xp = array_module(x)
@@ -151,17 +158,18 @@ def _conv2d(x, w, geom: Geometry, out_hw, keep_cols: bool = False):
     return channel_major(y.reshape(o, n, *out_hw)), kept  # NCHW view of channel-major memory
 
 
-def _conv_transpose2d(gy, w, geom: Geometry, out_hw):
+def _conv_transpose2d(gy, w, geom: Geometry, out_hw, gmat=None):
     """Array-level transposed convolution: the adjoint in x of ``_conv2d(x, w)``. ``gy`` is
-    ``[N, O, Ho, Wo]``, ``w`` is ``[O, C/G, kh, kw]``, the output ``[N, C, *out_hw]``."""
+    ``[N, O, Ho, Wo]``, ``w`` is ``[O, C/G, kh, kw]``, the output ``[N, C, *out_hw]``. ``gmat``:
+    ``gy``'s batch-last matrix if the caller has it already (see ``_gy_matrix_batch_last``)."""
     n, g = gy.shape[0], geom.groups
     kernel = w.shape[2:]
     c = w.shape[1] * g
     (top, bottom), (left, right) = geom.padding
     h, wd = out_hw
     row_flat = keeps_width(geom.stride, geom.padding, kernel, geom.dilation, wd, gy.shape[3])
-    if _batch_last(n, geom, row_flat):
-        return _conv_transpose2d_batch_last(gy, w, geom, out_hw)
+    if _batch_last((n, c, h, wd), w.shape[0], kernel, gy.shape[2:], geom):
+        return _conv_transpose2d_batch_last(gy, w, geom, out_hw, gmat)
     gmat = _gy_matrix(gy, g)
     wmat = _weight_matrix(w, g)
     xp = array_module(gy)
@@ -184,28 +192,59 @@ def _conv_transpose2d(gy, w, geom: Geometry, out_hw):
     return channel_major(buf[:, :, top:top + h, left:left + wd])
 
 
-def _conv_transpose2d_batch_last(gy, w, geom: Geometry, out_hw):
+def _conv_transpose2d_batch_last(gy, w, geom: Geometry, out_hw, gmat=None):
     """``_conv_transpose2d`` in the batch-last layout (see ``_batch_last``): the
-    product ``W^T @ gy`` takes its rows as (offset, channel) and its columns as (pixel, image),
+    product ``W^T @ gy`` takes its rows as (channel, offset) and its columns as (pixel, image),
     so that col2im adds runs of whole rows of the batch (see ``accumulate_windows_batch_last``).
-    Only ``gy`` and the result are transposed (copies of the small, non-window-sized arrays)."""
+    Only ``gy`` and the result are transposed (copies of the small, non-window-sized arrays).
+
+    ``W^T`` is a transposed view of the weight, not a copy: BLAS reads a transposed operand at
+    no cost, while gathering the weight into (offset, channel) rows took 0.4-0.5 ms per call for
+    a DCGAN generator's layers. A large product is made and added back in bands of output rows
+    (see ``_row_band``), so that col2im reads each band of columns while it is still in the cache
+    (the 4x4 stride-2 layer of a DCGAN: 12.4 -> 11.9 ms)."""
     xp = array_module(gy)
     n, o, ho, wo = gy.shape
     _, c, kh, kw = w.shape
-    wmat = w.transpose(2, 3, 1, 0).reshape(kh * kw * c, o)  # W^T, rows (p, q, c)
-    gmat = _gy_matrix_batch_last(gy)
-    cols = scratch("cols", (kh * kw * c, ho * wo * n), gy.dtype, xp)
-    for piece in _pieces(gmat.shape[1], kh * kw * c + o, gy.itemsize):
-        xp.matmul(wmat, gmat[:, piece], out=cols[:, piece])
+    k = c * kh * kw
+    wmat = w.reshape(o, k).T  # W^T, rows (c, p, q)
+    if gmat is None:
+        gmat = _gy_matrix_batch_last(gy)
     (top, bottom), (left, right) = geom.padding
     h, wd = out_hw
-    buf = accumulate_windows_batch_last(
-        cols.reshape(kh, kw, c, ho, wo, n), (c, h + top + bottom, wd + left + right, n),
-        (kh, kw), (ho, wo), geom.stride, geom.dilation,
-    )
+    buf = xp.zeros((c, h + top + bottom, wd + left + right, n), dtype=gy.dtype)
+    band = _row_band(k, ho, wo * n, gy.itemsize)
+    cols = scratch("cols", (k * band * wo * n,), gy.dtype, xp)
+    rows_of_gy = gmat.reshape(o, ho, wo * n)
+    for i in range(0, ho, band):
+        r = min(band, ho - i)
+        part = cols[:k * r * wo * n].reshape(k, r * wo * n)
+        g = rows_of_gy[:, i:i + r].reshape(o, r * wo * n)
+        for piece in _pieces(r * wo * n, k + o, gy.itemsize):
+            xp.matmul(wmat, g[:, piece], out=part[:, piece])
+        # output rows i..i+r-1 add into the padded rows from i * stride on; part[p, q] is then
+        # an [C, r, Wo, N] view
+        accumulate_windows_batch_last(
+            part.reshape(c, kh, kw, r, wo, n).transpose(1, 2, 0, 3, 4, 5), buf[:, i * geom.stride[0]:],
+            (kh, kw), (r, wo), geom.stride, geom.dilation,
+        )
     # back to channel-major memory ([C, N, H, W]), whose NCHW view the other ops expect
     out = xp.ascontiguousarray(buf[:, top:top + h, left:left + wd].transpose(0, 3, 1, 2))
     return channel_major(out)
+
+
+# Bytes of columns a transposed convolution makes at once when it makes them in bands of rows.
+_BAND_BYTES = 2 * 1024 * 1024
+
+
+def _row_band(k: int, ho: int, row_columns: int, itemsize: int) -> int:
+    """How many rows of gy one band of ``_conv_transpose2d_batch_last`` covers: all of them when
+    the whole column matrix (``k`` x ``ho * row_columns``) is at most 4 bands' worth (small
+    layers: one product, as before), else as many as fit in ``_BAND_BYTES`` (at least one)."""
+    row_bytes = k * row_columns * itemsize
+    if row_bytes * ho <= 4 * _BAND_BYTES:
+        return ho
+    return max(1, _BAND_BYTES // row_bytes)
 
 
 def _gy_matrix_batch_last(gy):
@@ -214,16 +253,16 @@ def _gy_matrix_batch_last(gy):
     return array_module(gy).ascontiguousarray(gy.transpose(1, 2, 3, 0)).reshape(o, ho * wo * n)
 
 
-def _conv2d_grad_weight(x, gy, geom: Geometry, kernel, cols=None):
+def _conv2d_grad_weight(x, gy, geom: Geometry, kernel, cols=None, gmat=None):
     """Array-level weight gradient of ``_conv2d``: the correlation of ``x`` with ``gy``,
     ``gW[o, c, p, q] = sum over n, i, j of gy[n, o, i, j] * xpad[n, c, i*s + p*d, j*s + q*d]``.
-    ``cols`` is ``x``'s im2col matrix if the forward kept it (else it is made again)."""
+    ``cols`` is ``x``'s im2col matrix if the forward kept it (else it is made again); ``gmat`` is
+    ``gy``'s batch-last matrix if the caller has it (used only in the batch-last layout)."""
     o, g = gy.shape[1], geom.groups
     if cols is None:
-        cols = _im2col(x, geom, kernel, gy.shape[2:])  # [G, K, M]
-    row_flat = keeps_width(geom.stride, geom.padding, kernel, geom.dilation, x.shape[3], gy.shape[3])
-    if _batch_last(x.shape[0], geom, row_flat):
-        gmat = _gy_matrix_batch_last(gy)[None]  # columns in the order of cols
+        cols = _im2col(x, geom, kernel, gy.shape[2:], o)  # [G, K, M]
+    if _batch_last(x.shape, o, kernel, gy.shape[2:], geom):
+        gmat = (_gy_matrix_batch_last(gy) if gmat is None else gmat)[None]  # columns as in cols
     else:
         gmat = _gy_matrix(gy, g)  # [G, O/G, M]
     # cols @ gy^T ([G, K, O/G]) was faster than gy @ cols^T (e.g. 530 vs 1040 us, LeNet's first layer)
@@ -261,19 +300,25 @@ class Conv2d(Function):
 
     _cols = None
 
-    def __init__(self, geom: Geometry, out_hw):
-        self.geom, self.out_hw = geom, tuple(out_hw)
+    def __init__(self, geom: Geometry, out_hw, keep_cols: bool | None = None):
+        # keep_cols: keep the im2col matrix also with grad mode off (a caller that reuses it)
+        self.geom, self.out_hw, self.keep_cols = geom, tuple(out_hw), keep_cols
 
     def forward(self, x, w, b=None):
-        keep = state.grad_enabled and _cols_bytes(x, w, self.geom, self.out_hw) <= _KEEP_COLS_BYTES
+        keep = state.grad_enabled if self.keep_cols is None else self.keep_cols
+        keep = keep and _cols_bytes(x, w, self.geom, self.out_hw) <= _KEEP_COLS_BYTES
         y, self._cols = _conv2d(x, w, self.geom, self.out_hw, keep)
         return _add_bias(y, b)
 
     def backward(self, gy):
         x, w = self.inputs[:2]
         need = self.needs_input_grad
-        gx = ConvTranspose2d(self.geom, x.shape[2:])(gy, w) if need[0] else None
-        gw = Conv2dGradWeight(self.geom, w.shape[2:], self._cols)(x, gy) if need[1] else None
+        # both gradients read gy as the same batch-last matrix (a transposed copy): make it once
+        gmat = None
+        if need[0] and need[1] and _batch_last(x.shape, w.shape[0], w.shape[2:], gy.shape[2:], self.geom):
+            gmat = _gy_matrix_batch_last(gy._data)
+        gx = ConvTranspose2d(self.geom, x.shape[2:], gmat)(gy, w) if need[0] else None
+        gw = Conv2dGradWeight(self.geom, w.shape[2:], self._cols, gmat)(x, gy) if need[1] else None
         if len(need) == 2:
             return gx, gw
         return gx, gw, (_bias_grad(gy) if need[2] else None)
@@ -296,17 +341,27 @@ class ConvTranspose2d(Function):
     """y = conv_transpose2d(x, w) + b, with x [N, Cin, H, W] and w [Cin, Cout/groups, kh, kw]:
     the adjoint of ``Conv2d`` with the same weight, which maps Cout channels to Cin."""
 
-    def __init__(self, geom: Geometry, out_hw):
-        self.geom, self.out_hw = geom, tuple(out_hw)
+    def __init__(self, geom: Geometry, out_hw, x_matrix=None):
+        # x_matrix: x's batch-last matrix, if the caller made it already (used once)
+        self.geom, self.out_hw, self.x_matrix = geom, tuple(out_hw), x_matrix
 
     def forward(self, x, w, b=None):
-        return _add_bias(_conv_transpose2d(x, w, self.geom, self.out_hw), b)
+        xmat, self.x_matrix = self.x_matrix, None
+        return _add_bias(_conv_transpose2d(x, w, self.geom, self.out_hw, xmat), b)
 
     def backward(self, gy):
         x, w = self.inputs[:2]
         need = self.needs_input_grad
-        gx = Conv2d(self.geom, x.shape[2:])(gy, w) if need[0] else None
-        gw = Conv2dGradWeight(self.geom, w.shape[2:])(gy, x) if need[1] else None
+        cols = None
+        if need[0]:
+            # gy's im2col matrix, laid out for Conv2d(gy, w), is also the one the weight
+            # gradient correlates with x: keep it and pass it on instead of making it twice
+            conv = Conv2d(self.geom, x.shape[2:], keep_cols=True if need[1] else None)
+            gx = conv(gy, w)
+            cols = conv._cols  # only read, also by conv's own backward if there is one
+        else:
+            gx = None
+        gw = Conv2dGradWeight(self.geom, w.shape[2:], cols)(gy, x) if need[1] else None
         if len(need) == 2:
             return gx, gw
         return gx, gw, (_bias_grad(gy) if need[2] else None)
@@ -315,13 +370,15 @@ class ConvTranspose2d(Function):
 class Conv2dGradWeight(Function):
     """gW = the gradient of ``<conv2d(x, W), gy>`` with respect to W: bilinear in (x, gy)."""
 
-    def __init__(self, geom: Geometry, kernel, cols=None):
-        # cols: x's im2col matrix, if the Conv2d whose gradient this is kept it
-        self.geom, self.kernel, self.cols = geom, tuple(kernel), cols
+    def __init__(self, geom: Geometry, kernel, cols=None, gy_matrix=None):
+        # cols: x's im2col matrix, if the Conv2d whose gradient this is kept it; gy_matrix:
+        # gy's batch-last matrix, if the caller made it already
+        self.geom, self.kernel, self.cols, self.gy_matrix = geom, tuple(kernel), cols, gy_matrix
 
     def forward(self, x, gy):
-        cols, self.cols = self.cols, None  # used once: a later call must not see stale columns
-        return _conv2d_grad_weight(x, gy, self.geom, self.kernel, cols)
+        # used once: a later call must not see stale matrices
+        cols, gmat, self.cols, self.gy_matrix = self.cols, self.gy_matrix, None, None
+        return _conv2d_grad_weight(x, gy, self.geom, self.kernel, cols, gmat)
 
     def backward(self, ggw):
         x, gy = self.inputs

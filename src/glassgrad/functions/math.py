@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from glassgrad._backend import array_module, special_module
+from glassgrad._backend import array_module, asarray_like, special_module
 from glassgrad._dtype import bool_, get_default_dtype, result_type
 
 # Tensor is defined before _tensor imports the op modules (see functions/_operands.py)
@@ -440,7 +440,9 @@ class Where(_Broadcasting):
 
 def where(cond, a, b):
     """Elementwise ``a`` where ``cond`` is true, else ``b`` (both broadcast with ``cond``)."""
-    cond = cond if isinstance(cond, Tensor) else constant(array_module().asarray(cond))
+    if not isinstance(cond, Tensor):  # a list or an array: on the device of the tensor operands
+        like = next((x._data for x in (a, b) if isinstance(x, Tensor)), None)
+        cond = constant(asarray_like(cond, like) if like is not None else np.asarray(cond))
     if cond._data.dtype.kind != "b":
         raise TypeError(f"where: condition must be a bool tensor, got {cond.dtype}")
     a, b = promote(a, b)
@@ -480,5 +482,5 @@ def lerp(input, end, weight):
                 f"lerp: expected weight to have the input's dtype {input.dtype.name}, got {weight.dtype.name}"
             )
     else:
-        weight = constant(array_module(input._data).asarray(weight, dtype=input._data.dtype))
+        weight = constant(asarray_like(weight, input._data, input._data.dtype))
     return Lerp()(input, end, weight)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from glassgrad._backend import array_module
+from glassgrad._backend import array_module, asarray_like
 from glassgrad._random import _generator_of
 from glassgrad.autograd.function import Function
 from glassgrad.functions._operands import constant
@@ -25,7 +25,8 @@ class Dropout(Function):
         if self.p == 1.0:
             self.mask = array_module(x).zeros(shape, dtype=x.dtype)
         else:
-            keep = _generator_of(self.generator).random(shape, x.dtype) >= self.p
+            # drawn on the host by the one generator (the same mask on every device), then copied
+            keep = asarray_like(_generator_of(self.generator).random(shape, x.dtype) >= self.p, x)
             self.mask = keep.astype(x.dtype) * x.dtype.type(1.0 / (1.0 - self.p))
         return x * self.mask
 

@@ -238,23 +238,24 @@ def min(x, dim=None, keepdim: bool = False):  # noqa: A001
 
 def argmax(x, dim=None, keepdim: bool = False):
     """Index of the largest element (of the flattened tensor when ``dim`` is None); no gradient."""
-    a = x._data
-    if dim is not None:
-        (d,) = _dims(dim, x.ndim, "argmax") or (None,)  # a 0-d tensor has no dim to reduce
-    _nonempty(x, dim, () if dim is None or d is None else (d,), "argmax")
-    if dim is None or d is None:
-        return Tensor._wrap(array_module(a).asarray(a.argmax(), dtype="int64"), False)
-    return Tensor._wrap(a.argmax(axis=d, keepdims=keepdim).astype("int64"), False)
+    return _arg_index(x, dim, keepdim, "argmax")
 
 
 def argmin(x, dim=None, keepdim: bool = False):
+    """Index of the smallest element (of the flattened tensor when ``dim`` is None); no gradient."""
+    return _arg_index(x, dim, keepdim, "argmin")
+
+
+def _arg_index(x, dim, keepdim: bool, name: str):
+    """``argmax``/``argmin`` (``name``) as int64 indices, through the array's own method."""
     a = x._data
+    d = None
     if dim is not None:
-        (d,) = _dims(dim, x.ndim, "argmin") or (None,)  # a 0-d tensor has no dim to reduce
-    _nonempty(x, dim, () if dim is None or d is None else (d,), "argmin")
-    if dim is None or d is None:
-        return Tensor._wrap(array_module(a).asarray(a.argmin(), dtype="int64"), False)
-    return Tensor._wrap(a.argmin(axis=d, keepdims=keepdim).astype("int64"), False)
+        (d,) = _dims(dim, x.ndim, name) or (None,)  # a 0-d tensor has no dim to reduce
+    _nonempty(x, dim, () if d is None else (d,), name)
+    if d is None:
+        return Tensor._wrap(array_module(a).asarray(getattr(a, name)(), dtype="int64"), False)
+    return Tensor._wrap(getattr(a, name)(axis=d, keepdims=keepdim).astype("int64"), False)
 
 
 def var(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):

@@ -40,7 +40,7 @@ import warnings
 
 import numpy as np
 
-from glassgrad._backend import array_module
+from glassgrad._backend import array_module, asarray_like
 from glassgrad.autograd.function import Function
 from glassgrad.functions.array import permute, reshape, squeeze, unsqueeze
 from glassgrad.functions.pooling import adaptive_avg_pool2d
@@ -101,10 +101,10 @@ class Resample(Function):
 
     def forward(self, x):
         xp = array_module(x)
-        index, weight = xp.asarray(self.taps.index), self.taps.weight
+        index, weight = asarray_like(self.taps.index, x), self.taps.weight  # host taps, copied to x's device
         view = (-1,) + (1,) * (x.ndim - 1 - self.axis)  # weights broadcast along the axis
         if weight is not None:
-            weight = xp.asarray(weight.astype(x.dtype, copy=False))
+            weight = asarray_like(weight.astype(x.dtype, copy=False), x)
         y = xp.take(x, index[:, 0], axis=self.axis)
         if weight is not None:
             y *= weight[:, 0].reshape(view)

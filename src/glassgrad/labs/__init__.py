@@ -21,6 +21,8 @@ _LAB_MODULES: list[str] = [
     "adaptive_lr",
     "classification_loss",
     "cnn",
+    "self_attention",
+    "transformer",
     "gan",
 ]
 

@@ -192,11 +192,17 @@ def run_lab_seeds(lab: Lab, out_dir: Path, seeds: list[int], full: bool = False,
         return run_lab(lab, out_dir, full=full, seed=seeds[0], progress=progress)
     out_dir = Path(out_dir)
     runs = [run_lab(lab, out_dir / f"seed-{s}", full=full, seed=s, progress=progress) for s in seeds]
+    return write_merged(runs, out_dir)
+
+
+def write_merged(runs: list[LabResult], out_dir: Path) -> LabResult:
+    """Merge one lab's runs on several seeds (each run into ``out_dir/seed-<s>``) and write the
+    merged results.json and section.md into ``out_dir``."""
     merged = merge_seeds(runs)
-    (out_dir / "results.json").write_text(json.dumps(_result_dict(merged), indent=2))
+    (Path(out_dir) / "results.json").write_text(json.dumps(_result_dict(merged), indent=2))
     from glassgrad.labs.report import lab_markdown
 
-    (out_dir / "section.md").write_text(lab_markdown(merged, figure_prefix=""))
+    (Path(out_dir) / "section.md").write_text(lab_markdown(merged, figure_prefix=""))
     return merged
 
 

@@ -24,6 +24,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import numpy as np
+
+from glassgrad import _backend
 from glassgrad._backend import array_module
 from glassgrad._dtype import get_default_dtype
 from glassgrad._tensor import Tensor
@@ -247,9 +250,10 @@ class Optimizer:
     @staticmethod
     def _new_step_counter() -> Tensor:
         """``state['step']``: a 0-d float tensor counting the updates (float64 when that is the
-        default dtype, else float32), as in PyTorch."""
+        default dtype, else float32), as in PyTorch. It stays on the CPU whatever the parameter's
+        device, as PyTorch keeps it: the update reads it as a Python number every step."""
         dt = get_default_dtype().numpy
-        return Tensor._wrap(array_module().zeros((), dt), False)
+        return Tensor._wrap(np.zeros((), dt), False)
 
     @staticmethod
     def _increment(counter: Tensor) -> float:
@@ -323,15 +327,17 @@ class Optimizer:
 
 
 def _copy_state_value(value, param: Tensor, key: str):
-    """A copy of one saved state entry; float buffers take the parameter's dtype (but not the step
-    counter, which keeps its own)."""
+    """A copy of one saved state entry; buffers take the parameter's device and float buffers its
+    dtype, as in PyTorch (but not the step counter, which keeps its own and stays on the CPU)."""
     if key == "step" and not isinstance(value, Tensor):
-        return Tensor._wrap(array_module().asarray(float(value), get_default_dtype().numpy), False)
+        return Tensor._wrap(np.asarray(float(value), get_default_dtype().numpy), False)  # on the CPU
     if isinstance(value, Tensor):
         data = value._data
         if key != "step" and data.dtype.kind == "f":
             data = data.astype(param._data.dtype)
         else:
             data = data.copy()
+        if key != "step":
+            data = _backend.to_device(data, param.device)
         return Tensor._wrap(data, False)
     return copy.deepcopy(value)

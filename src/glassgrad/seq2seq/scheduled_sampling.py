@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 
-from glassgrad._backend import array_module
+from glassgrad._backend import array_module, asarray_like
 from glassgrad._random import Generator, _generator_of
 from glassgrad._tensor import Tensor, tensor
 from glassgrad.functions.math import where
@@ -79,7 +79,7 @@ def _mix(gold, proposed, p, pad_id, generator, like: Tensor, who: str) -> Tensor
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"{who}: p must be a probability in [0, 1], got {p}")
     # drawn on the CPU by glassgrad's generator (reproducible), then moved to the data's device
-    use_model = array_module(gold).asarray(_generator_of(generator).bernoulli(p, gold.shape))
+    use_model = asarray_like(_generator_of(generator).bernoulli(p, gold.shape), gold)
     if pad_id is not None:
         use_model &= gold != pad_id
     return where(tensor(use_model, device=like.device), tensor(proposed, device=like.device), like.detach())

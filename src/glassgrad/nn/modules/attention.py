@@ -18,6 +18,7 @@ from glassgrad._tensor import Tensor
 from glassgrad.functions.array import cat, reshape, transpose, unbind
 from glassgrad.functions.attention import attend
 from glassgrad.functions.connection import linear
+from glassgrad.functions.math import where
 from glassgrad.functions.noise import _check_p
 from glassgrad.nn import init
 from glassgrad.nn.modules.linear import Linear
@@ -147,8 +148,11 @@ class MultiheadAttention(Module):
             expected = " or ".join(str(s) for s in shapes)
             raise self._error(f"expected {name} of shape {expected}, got {tuple(mask.shape)}")
         if mask.dtype.name == "bool":
+            # an op, not NumPy on the array: when the mask is a traced input (gg.onnx.export) the
+            # conversion is recorded, so the exported graph reads the mask instead of baking it in
             xp = array_module(mask._data)
-            return Tensor._wrap(xp.where(mask._data, -math.inf, 0.0).astype(dtype.numpy), False)
+            hidden, shown = (Tensor._wrap(xp.asarray(v, dtype=dtype.numpy), False) for v in (-math.inf, 0.0))
+            return where(mask, hidden, shown)
         return mask if mask.dtype == dtype else mask.to(dtype)
 
     # -- forward ---------------------------------------------------------------------------------

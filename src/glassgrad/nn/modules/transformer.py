@@ -48,7 +48,7 @@ def _is_causal(mask, is_causal: bool | None, size: int) -> bool:
         return bool(is_causal)
     if tuple(mask.shape) != (size, size):
         return False
-    causal = _generate_square_subsequent_mask(size, dtype=None if mask.dtype.name == "bool" else mask.dtype)
+    causal = _generate_square_subsequent_mask(size, mask.device, None if mask.dtype.name == "bool" else mask.dtype)
     if mask.dtype.name == "bool":
         return bool((mask._data == (causal._data != 0)).all())
     return bool((mask._data == causal._data).all())

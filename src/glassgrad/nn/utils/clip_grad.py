@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+import numpy as np
+
 from glassgrad._backend import array_module
 from glassgrad._tensor import Tensor
 
@@ -31,7 +33,7 @@ def clip_grad_norm_(
     grads = _grads(parameters)
     max_norm, norm_type = float(max_norm), float(norm_type)
     if not grads:
-        return Tensor._wrap(array_module().zeros((), dtype="float32"), False)
+        return Tensor._wrap(np.zeros((), dtype="float32"), False)  # no gradients: a CPU zero, as PyTorch
     xp = array_module(grads[0]._data)
     if norm_type == math.inf:
         norms = [xp.abs(g._data).max() if g._data.size else 0.0 for g in grads]

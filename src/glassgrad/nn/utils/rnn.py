@@ -33,8 +33,9 @@ class PackedSequence(NamedTuple):
     unsorted_indices: Tensor | None = None
 
 
-def _index_tensor(a) -> Tensor:
-    return tensor(np.asarray(a, dtype=_INT))
+def _index_tensor(a, device=None) -> Tensor:
+    """Indices computed on the host, as an int64 tensor on ``device`` (that of the rows they pick)."""
+    return tensor(np.asarray(a, dtype=_INT), device=device)
 
 
 def _lengths_array(lengths, op: str) -> np.ndarray:
@@ -65,7 +66,7 @@ def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.
                                f"shapes {shapes}")
     lengths = np.array([s.shape[0] for s in sequences], dtype=_INT)
     longest, total = int(lengths.max()), int(lengths.sum())
-    pad_row = tensor(np.full((1, *trailing), padding_value), dtype=sequences[0].dtype)
+    pad_row = tensor(np.full((1, *trailing), padding_value), dtype=sequences[0].dtype, device=sequences[0].device)
     rows = cat([*sequences, pad_row], 0)  # the pad row is the last one, number `total`
     # index[b, t]: the row of step t of sequence b, or the pad row
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
@@ -73,7 +74,7 @@ def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.
     if padding_side == "left":
         t = t - (longest - lengths)[:, None]
     index = np.where((t >= 0) & (t < lengths[:, None]), starts[:, None] + t, total)
-    return rows[_index_tensor(index if batch_first else index.T)]
+    return rows[_index_tensor(index if batch_first else index.T, rows.device)]
 
 
 def pack_padded_sequence(input: Tensor, lengths, batch_first: bool = False,
@@ -103,8 +104,8 @@ def pack_padded_sequence(input: Tensor, lengths, batch_first: bool = False,
         sorted_indices = unsorted_indices = None
     else:
         order = np.argsort(-lens, kind="stable")
-        sorted_indices = _index_tensor(order)
-        unsorted_indices = _index_tensor(np.argsort(order))
+        sorted_indices = _index_tensor(order, input.device)
+        unsorted_indices = _index_tensor(np.argsort(order), input.device)
     sorted_lens = lens[order]
     batch_sizes = (sorted_lens[None, :] > np.arange(int(sorted_lens[0]))[:, None]).sum(1)
     # row (t, k) of the packed data is step t of sequence order[k], for k < batch_sizes[t]
@@ -112,7 +113,8 @@ def pack_padded_sequence(input: Tensor, lengths, batch_first: bool = False,
     k = np.concatenate([np.arange(b) for b in batch_sizes])
     b = order[k]
     flat = input.reshape(-1, *input.shape[2:])
-    data = flat[_index_tensor(b * steps + t if batch_first else t * batch + b)]
+    data = flat[_index_tensor(b * steps + t if batch_first else t * batch + b, input.device)]
+    # batch_sizes stay on the CPU, as in PyTorch: they are read as numbers, step by step
     return PackedSequence(data, _index_tensor(batch_sizes), sorted_indices, unsorted_indices)
 
 
@@ -139,8 +141,8 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False, pad
     t = np.arange(steps)[:, None]
     pad = data.shape[0]
     index = np.where(t < lengths[None, :], offsets[np.minimum(t, len(batch_sizes) - 1)] + where[None, :], pad)
-    pad_row = tensor(np.full((1, *data.shape[1:]), padding_value), dtype=data.dtype)
-    padded = cat([data, pad_row], 0)[_index_tensor(index.T if batch_first else index)]
+    pad_row = tensor(np.full((1, *data.shape[1:]), padding_value), dtype=data.dtype, device=data.device)
+    padded = cat([data, pad_row], 0)[_index_tensor(index.T if batch_first else index, data.device)]
     return padded, _index_tensor(lengths)
 
 
