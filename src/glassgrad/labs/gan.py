@@ -262,7 +262,7 @@ RING_METHODS = ("GAN (BCE)", "WGAN (clipping)", "WGAN-GP", "SNGAN")
 
 
 def train_ring(ctx: LabContext, method: str, iterations: int, std: float, rng: np.random.Generator,
-               width: int = 64, batch: int = 128, n_snapshots: int = 4) -> RingRun:
+               width: int = 64, batch: int = 128, n_snapshots: int = 4, nz: int = 2) -> RingRun:
     """Train one of ``RING_METHODS`` for ``iterations`` generator steps and measure it.
 
     - GAN: BCE, one D step per G step, Adam 1e-3, betas (0.5, 0.999); the generator maximizes
@@ -279,7 +279,7 @@ def train_ring(ctx: LabContext, method: str, iterations: int, std: float, rng: n
         for layer in critic:
             if isinstance(layer, nn.Linear):
                 nn.utils.spectral_norm(layer)
-    gen = mlp(2, width, 2, nn.ReLU)
+    gen = mlp(nz, width, 2, nn.ReLU)
     wgan_gp_lr = ctx.size(1e-3, 1e-4)
     if method == "WGAN (clipping)":
         opt_d, opt_g = (gg.optim.RMSprop(m.parameters(), lr=5e-4) for m in (critic, gen))
@@ -289,7 +289,7 @@ def train_ring(ctx: LabContext, method: str, iterations: int, std: float, rng: n
         opt_d, opt_g = (gg.optim.Adam(m.parameters(), lr=1e-3, betas=(0.5, 0.999)) for m in (critic, gen))
     n_critic = 5 if method.startswith("WGAN") else 1
     snap_at = set(np.linspace(0, iterations, n_snapshots).round().astype(int))
-    z_fixed = gg.randn(1000, 2)
+    z_fixed = gg.randn(1000, nz)
     snapshots, norms = [], []
     for it in range(iterations + 1):
         if it in snap_at:
@@ -300,7 +300,7 @@ def train_ring(ctx: LabContext, method: str, iterations: int, std: float, rng: n
         for _ in range(n_critic):
             real = gg.tensor(ring_samples(batch, std, rng))
             with gg.no_grad():
-                fake = gen(gg.randn(batch, 2))
+                fake = gen(gg.randn(batch, nz))
             if method in ("GAN (BCE)", "SNGAN"):
                 loss = _bce(critic(real), 1.0) + _bce(critic(fake), 0.0)
             else:
@@ -316,13 +316,13 @@ def train_ring(ctx: LabContext, method: str, iterations: int, std: float, rng: n
                 with gg.no_grad():
                     for p in critic.parameters():
                         p.clamp_(-0.01, 0.01)
-        out = critic(gen(gg.randn(batch, 2)))
+        out = critic(gen(gg.randn(batch, nz)))
         loss = _bce(out, 1.0) if method in ("GAN (BCE)", "SNGAN") else -out.mean()
         opt_g.zero_grad()
         loss.backward()
         opt_g.step()
     with gg.no_grad():
-        final = gen(gg.randn(2000, 2)).numpy()
+        final = gen(gg.randn(2000, nz)).numpy()
     modes = ring_modes()
     side = np.linspace(-3, 3, 61, dtype=np.float32)
     grid = np.stack(np.meshgrid(side, side), axis=-1).reshape(-1, 2)
