@@ -342,6 +342,8 @@ def ring_of_gaussians(ctx: LabContext, iterations: int, std: float) -> list[Ring
 
 # -- 3. a DCGAN on MNIST, judged by a classifier ------------------------------------------------------
 
+QUICK_QUALITY = 0.75  # the quick setting's quality target (the issue's 0.9 in the full setting)
+
 
 def dcgan_generator(nz: int, channels: int, side: int) -> nn.Sequential:
     """z (nz x 1 x 1) -> ConvTranspose2d to (2c, side/4, side/4) -> two stride-2 ConvTranspose2d
@@ -510,9 +512,9 @@ def digits(ctx: LabContext) -> tuple[list[DigitGAN], dict]:
     side = train_set.images.shape[-1]
     rng = np.random.default_rng(ctx.seed + 50)
     order = rng.permutation(len(train_set))
-    n_clf = min(len(train_set), ctx.size(6000, 20_000))
+    n_clf = min(len(train_set), 20_000)  # the same judge in both settings, so their numbers compare
     classifier = cnn.make_cnn((8, 16), side)
-    cnn.train(ctx, classifier, train_set.subset(order[:n_clf]).tensors(), ctx.size(2, 3), 1e-2, 64, "judge")
+    cnn.train(ctx, classifier, train_set.subset(order[:n_clf]).tensors(), 3, 1e-2, 64, "judge")
     n_test = min(len(test_set), 1000)
     test = test_set.subset(rng.permutation(len(test_set))[:n_test])
     judge_acc = cnn.accuracy(classifier, test.inputs(), test.labels)
@@ -524,6 +526,8 @@ def digits(ctx: LabContext) -> tuple[list[DigitGAN], dict]:
         "dataset": "MNIST" if is_mnist else "scikit-learn 8x8 digits (MNIST unavailable)", "message": message,
         "judge_train_images": n_clf, "judge_accuracy": judge_acc, "side": side,
         "real_quality": mean_max_softmax(real_probs),
+        # a classifier is confident far from any digit too: the quality measure's blind spot
+        "noise_quality": mean_max_softmax(noise_probs),
         # the Frechet distance of 1,000 other real digits (from the training set): the floor of the measure
         "real_frechet": frechet_distance_from_features(judge(train_set.subset(order[-n_test:]).unit() * 2 - 1)[1],
                                                        real_feats),
@@ -637,16 +641,18 @@ def _report_digits(ctx: LabContext, runs: list[DigitGAN], info: dict) -> None:
     if not info["dataset"] == "MNIST":
         ctx.write(f"**MNIST was not available: the digit GANs used scikit-learn's 8x8 digits instead** "
                   f"({info['message']}), with smaller networks; the thresholds are the same.")
-    quality_target = ctx.size(0.6, 0.9)
+    quality_target = ctx.size(QUICK_QUALITY, 0.9)
     ctx.claim(
         f"The DCGAN's digits are recognized confidently by a classifier trained on real digits "
-        f"(mean max-softmax, {dc.checkpoints[-1]} generator steps)",
-        f"{dc.quality[-1]:.3f} (real test digits: {info['real_quality']:.3f}; at the start: {dc.quality[0]:.3f}); "
-        f"the judge is {100 * info['judge_accuracy']:.1f}% accurate on real test digits",
+        f"(mean max-softmax, {dc.checkpoints[-1]} generator steps), more confidently than noise images are",
+        f"{dc.quality[-1]:.3f} (real test digits: {info['real_quality']:.3f}; noise images: "
+        f"{info['noise_quality']:.3f}; at the start: {dc.quality[0]:.3f}); the judge is "
+        f"{100 * info['judge_accuracy']:.1f}% accurate on real test digits",
         # a judge that cannot read digits can be confident about anything: it must be accurate too
-        dc.quality[-1] >= quality_target and info["judge_accuracy"] >= 0.9,
+        dc.quality[-1] >= quality_target and dc.quality[-1] > info["noise_quality"]
+        and info["judge_accuracy"] >= 0.9,
         expected=f">= {quality_target}" + (" (quick setting; the full setting's target is 0.9)" if ctx.quick else "")
-        + ", with a judge >= 90% accurate",
+        + " and above noise images', with a judge >= 90% accurate",
     )
     ctx.claim(
         "The DCGAN's digits are diverse: the entropy of the classifier's predicted classes is close to that of "
