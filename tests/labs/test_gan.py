@@ -76,6 +76,33 @@ def test_gradient_penalty_matches_its_definition_and_is_differentiable():
     assert two.item() == pytest.approx(0.25) and one.item() == 0.0
 
 
+def test_wgan_gp_critic_loss_gives_the_weights_pytorchs_gradients():
+    """The double backward through the penalty, checked where a bug would hide: the weights' gradients."""
+    torch = pytest.importorskip("torch")
+    gg.manual_seed(0)
+    critic = gan.mlp(2, 16, 1, nn.LeakyReLU).to(gg.float64)
+    real, fake = gg.randn(32, 2, dtype=gg.float64), gg.randn(32, 2, dtype=gg.float64)
+    gg.manual_seed(1)
+    eps = torch.tensor(gg.rand(32, 1).numpy().astype(np.float64))  # the draw the penalty makes
+    gg.manual_seed(1)
+    penalty, _ = gan.gradient_penalty(critic, real, fake)
+    loss = critic(fake).mean() - critic(real).mean() + 10 * penalty
+    loss.backward()
+    theirs = torch.nn.Sequential(torch.nn.Linear(2, 16), torch.nn.LeakyReLU(0.2), torch.nn.Linear(16, 16),
+                                 torch.nn.LeakyReLU(0.2), torch.nn.Linear(16, 1)).double()
+    with torch.no_grad():
+        for t, p in zip(theirs.parameters(), critic.parameters(), strict=True):
+            t.copy_(torch.tensor(p.detach().numpy()))
+    r, f = torch.tensor(real.numpy()), torch.tensor(fake.numpy())
+    x_hat = (eps * r + (1 - eps) * f).requires_grad_(True)
+    (g,) = torch.autograd.grad(theirs(x_hat).sum(), x_hat, create_graph=True)
+    expected = theirs(f).mean() - theirs(r).mean() + 10 * ((g.norm(dim=1) - 1) ** 2).mean()
+    expected.backward()
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-12)
+    for t, p in zip(theirs.parameters(), critic.parameters(), strict=True):
+        np.testing.assert_allclose(p.grad.numpy(), t.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
 def test_dcgan_shapes_and_init():
     gg.manual_seed(0)
     for side in (28, 8):
