@@ -19,7 +19,8 @@ from tests.functions.test_convolution import _assert_match, _run_both
 @pytest.fixture
 def always(monkeypatch):
     """Every layer whose kernel is twice its stride takes the path, however small."""
-    monkeypatch.setattr(_winograd, "MIN_CHANNELS", 1)
+    monkeypatch.setattr(_winograd, "MIN_PHASE_CHANNELS", 1)
+    monkeypatch.setattr(_winograd, "MIN_OUT_CHANNELS", 1)
     monkeypatch.setattr(_winograd, "MIN_MACS", 0)
 
 

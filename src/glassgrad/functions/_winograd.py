@@ -55,22 +55,28 @@ M = 4
 _POINTS = (0, 1, -1, Fraction(1, 2))
 ALPHA = M + 1  # inputs per tile and dimension
 
-# The path pays where the channel GEMMs dominate its transforms: both channel counts (the input
-# channels after space-to-depth) at least this, and this many multiply-adds in the direct product.
-MIN_CHANNELS = 32
-MIN_MACS = 50_000_000
+# The path pays where the channel GEMMs outweigh the transforms, which grow with the channels on
+# one side only. Measured (a Conv2d(C, O, 4, 2, 1) forward + backward, batch 64, 14x14, one
+# thread, im2col vs this path): C=64, O=128: 34 vs 30 ms; C=32, O=32: 7.6 vs 6.3; C=64, O=32:
+# 15.1 vs 14.7; but C=16, O=64: 5.3 vs 5.7 and C=16, O=128: 8.8 vs 11.4 (too few phase channels
+# C*sh*sw for the GEMMs to dominate). Batch 4 (26M multiply-adds) still gained (3.2 vs 2.7 ms).
+MIN_PHASE_CHANNELS = 128
+MIN_OUT_CHANNELS = 32
+MIN_MACS = 20_000_000
 
 
 def applies(x_shape, w_shape, stride, padding, dilation, groups: int, out_hw) -> bool:
     """Whether a convolution of an ``x_shape`` input by a ``w_shape`` weight takes this path: a
     kernel of exactly twice the stride in both dimensions, one group, no dilation, and big enough
-    (``MIN_CHANNELS``, ``MIN_MACS``) for the smaller GEMMs to outweigh the transforms."""
+    (``MIN_PHASE_CHANNELS``, ``MIN_OUT_CHANNELS``, ``MIN_MACS`` multiply-adds done directly) for
+    the smaller GEMMs to outweigh the transforms."""
     n, c, _, _ = x_shape
     o, _, kh, kw = w_shape
     (sh, sw), (ho, wo) = stride, out_hw
     if groups != 1 or tuple(dilation) != (1, 1) or (kh, kw) != (2 * sh, 2 * sw):
         return False
-    return min(o, c * sh * sw) >= MIN_CHANNELS and o * c * kh * kw * n * ho * wo >= MIN_MACS
+    big = c * sh * sw >= MIN_PHASE_CHANNELS and o >= MIN_OUT_CHANNELS
+    return big and o * c * kh * kw * n * ho * wo >= MIN_MACS
 
 
 # -- the matrices ------------------------------------------------------------------------------
