@@ -18,6 +18,10 @@ Layouts (measured, see docs/cnn.md): the products are ``W @ cols``, ``W^T @ gy``
 ``cols^T @ W^T``, which gives NHWC) was as fast at best, and these need no transposed copies of
 the big matrices. float32 stays float32, so the BLAS runs sgemm. Products with a small inner
 and outer size (few channels, e.g. a first layer) run in pieces along N*Ho*Wo (``_pieces``).
+
+Large layers whose kernel is twice their stride (DCGAN's 4x4 stride 2) take none of this: all
+three ops run them by polyphase Winograd, 25 smaller GEMMs instead of one (``_winograd``,
+chosen in ``_winograd_path``).
 """
 
 from __future__ import annotations
