@@ -25,7 +25,8 @@ infinity. In 2-D the tiles are m x m outputs from (m+1) x (m+1)
 inputs, and the transforms nest: ``Y = A^T [(G g G^T) * (B^T d B)] A``, (m+1)^2 products instead
 of 4 m^2. Over channels, the pointwise product of each of the (m+1)^2 places is a matrix product
 (sum over input channels), so a layer is (m+1)^2 smaller GEMMs instead of one big one; F(4, 2)
-(used here) does 25 / 64 of the multiplies per output, less the tiles' overhang past the output.
+(used here) does 25 / 64 of the multiplies per output (more where the tiles overhang the output:
+on a 7x7 map, 25 * 4 per 49 outputs instead of 4 * 49).
 
 **All three products.** The layer is the trilinear form ``T(gy, w, x) = sum (A gy)(G w)(B^T x)``
 (summed over places, tiles and channels), and each product is one of its partial derivatives:
@@ -162,7 +163,8 @@ def _both_dims(name: str, arr):
 # phases are [rows, columns, N, C'] (C' = sh*sw*C, channel index (a, b, c)), so that a tile's
 # rows are contiguous slabs for the transform, whose result is [ALPHA^2, T, C'] (T: tile and
 # image, (ti, tj, n)): per place, one matrix ready for a GEMM. Outputs and gy keep channels
-# outermost ([.., O, T]), so that the copies back to channel-major images stay within a channel.
+# outermost ([.., O, T]); the copies between these layouts and the images are NumPy transposes
+# with short runs, ordered so that their inner loops run over the N images.
 
 
 def _phases(xc, top: int, left: int, stride, lengths):
@@ -194,6 +196,7 @@ def _phase_rows(size: int, pad: int, a: int, stride: int, length: int):
 
 
 def _tiles(size: int) -> int:
+    """Tiles of M outputs that cover ``size`` outputs (the last may overhang)."""
     return -(-size // M)
 
 
