@@ -18,6 +18,10 @@ Layouts (measured, see docs/cnn.md): the products are ``W @ cols``, ``W^T @ gy``
 ``cols^T @ W^T``, which gives NHWC) was as fast at best, and these need no transposed copies of
 the big matrices. float32 stays float32, so the BLAS runs sgemm. Products with a small inner
 and outer size (few channels, e.g. a first layer) run in pieces along N*Ho*Wo (``_pieces``).
+
+Large layers whose kernel is twice their stride (DCGAN's 4x4 stride 2) take none of this: all
+three ops run them by polyphase Winograd, 25 smaller GEMMs instead of one (``_winograd``,
+chosen in ``_winograd_path``).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from typing import NamedTuple
 from glassgrad._backend import array_module
 from glassgrad.autograd.function import Function
 from glassgrad.autograd.grad_mode import state
+from glassgrad.functions import _winograd
 from glassgrad.functions._operands import promote
 from glassgrad.functions._windows import (
     accumulate_row_flat,
@@ -90,6 +95,14 @@ def _im2col(x, geom: Geometry, kernel, out_hw, out_channels: int, keep: bool = F
     return cols.reshape(g, cols.shape[0] // g * kernel[0] * kernel[1], x.shape[0] * out_hw[0] * out_hw[1])
 
 
+def _winograd_path(x_shape, out_channels: int, kernel, out_hw, geom: Geometry) -> bool:
+    """Whether a convolution of an ``x_shape`` input to ``out_channels`` runs by polyphase Winograd
+    (see ``_winograd``: a kernel of twice the stride, large enough) instead of im2col. All three
+    ops decide it from the same sizes, so a kept matrix always matches the path that reads it."""
+    return _winograd.applies(x_shape, (out_channels, x_shape[1], *kernel), geom.stride, geom.padding,
+                             geom.dilation, geom.groups, out_hw)
+
+
 def _batch_last(x_shape, out_channels: int, kernel, out_hw, geom: Geometry) -> bool:
     """Whether the matrices of a convolution of an ``x_shape`` input to ``out_channels`` order their
     columns (output pixel, image) rather than (image, output pixel). Then im2col and col2im move
@@ -102,6 +115,8 @@ def _batch_last(x_shape, out_channels: int, kernel, out_hw, geom: Geometry) -> b
     and not when the row-flat layout applies. All three ops decide it from the same sizes, so a
     kept ``cols`` matches its gradient's ``gy``."""
     n, c, h, w = x_shape
+    if _winograd_path(x_shape, out_channels, kernel, out_hw, geom):
+        return False  # that path has layouts of its own
     if geom.groups != 1 or n == 1 or keeps_width(geom.stride, geom.padding, kernel, geom.dilation, w, out_hw[1]):
         return False
     pixels = out_hw[0] * out_hw[1]
@@ -141,6 +156,8 @@ def _conv2d(x, w, geom: Geometry, out_hw, keep_cols: bool = False):
     """Array-level convolution: NCHW ``x``, weight ``[O, C/G, kh, kw]``, output ``out_hw``.
     Returns the output and the im2col matrix when ``keep_cols`` (else None)."""
     o, n, g = w.shape[0], x.shape[0], geom.groups
+    if _winograd_path(x.shape, o, w.shape[2:], out_hw, geom):
+        return _winograd.conv2d(x, w, geom.stride, geom.padding, out_hw, keep_cols)
     cols = _im2col(x, geom, w.shape[2:], out_hw, o, keep_cols)  # [G, K, M]
     kept = cols if keep_cols else None
     batch_last = _batch_last(x.shape, o, w.shape[2:], out_hw, geom)
@@ -167,6 +184,8 @@ def _conv_transpose2d(gy, w, geom: Geometry, out_hw, gmat=None):
     c = w.shape[1] * g
     (top, bottom), (left, right) = geom.padding
     h, wd = out_hw
+    if _winograd_path((n, c, h, wd), w.shape[0], kernel, gy.shape[2:], geom):
+        return _winograd.conv_transpose2d(gy, w, geom.stride, geom.padding, out_hw)
     row_flat = keeps_width(geom.stride, geom.padding, kernel, geom.dilation, wd, gy.shape[3])
     if _batch_last((n, c, h, wd), w.shape[0], kernel, gy.shape[2:], geom):
         return _conv_transpose2d_batch_last(gy, w, geom, out_hw, gmat)
@@ -259,6 +278,8 @@ def _conv2d_grad_weight(x, gy, geom: Geometry, kernel, cols=None, gmat=None):
     ``cols`` is ``x``'s im2col matrix if the forward kept it (else it is made again); ``gmat`` is
     ``gy``'s batch-last matrix if the caller has it (used only in the batch-last layout)."""
     o, g = gy.shape[1], geom.groups
+    if _winograd_path(x.shape, o, kernel, gy.shape[2:], geom):  # cols: the kept transformed input
+        return _winograd.conv2d_grad_weight(x, gy, geom.stride, geom.padding, kernel, cols)
     if cols is None:
         cols = _im2col(x, geom, kernel, gy.shape[2:], o)  # [G, K, M]
     if _batch_last(x.shape, o, kernel, gy.shape[2:], geom):
