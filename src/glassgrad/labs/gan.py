@@ -699,10 +699,12 @@ def _report_digits(ctx: LabContext, runs: list[DigitGAN], info: dict) -> None:
         f"{info['noise_quality']:.3f}; at the start: {dc.quality[0]:.3f}); the judge is "
         f"{100 * info['judge_accuracy']:.1f}% accurate on real test digits",
         # a judge that cannot read digits can be confident about anything: it must be accurate too
-        dc.quality[-1] >= quality_target and info["judge_accuracy"] >= 0.9,
+        # and the generator must have earned it: under a broken ReLU derivative the judge was confident
+        # about the untrained generator's gray images (0.99) and less about its trained ones
+        dc.quality[-1] >= quality_target and dc.quality[-1] > dc.quality[0] and info["judge_accuracy"] >= 0.9,
         expected=f">= {quality_target}" + (f" (quick setting; the full setting's target is {FULL_QUALITY})"
                                              if ctx.quick else "")
-        + ", with a judge >= 90% accurate",
+        + ", above the start's, with a judge >= 90% accurate",
     )
     ctx.claim(
         "The DCGAN's digits are diverse: the entropy of the classifier's predicted classes is close to that of "
@@ -751,10 +753,13 @@ def _report_digits(ctx: LabContext, runs: list[DigitGAN], info: dict) -> None:
         "-> two stride-2 layers), BatchNorm and ReLU, tanh output; a discriminator of stride-2 convolutions with "
         f"LeakyReLU 0.2 and BatchNorm; N(0, 0.02) initialization; Adam with betas 0.5/0.999, at 5e-4 "
         f"(the homework's 1e-4 to 2e-4 learns too slowly for {dc.checkpoints[-1]} steps), batches of 64. The "
-        "WGAN-GP variant has a critic without BatchNorm (the penalty is on each sample's own gradient), half "
-        "the channels, penalty 10, Adam 1e-3 with betas 0.5/0.9, one critic step per generator step (five cost "
-        f"five times as much; in our tries two critic steps at 5e-4 did worse in the same time), "
-        f"{wg.checkpoints[-1]} generator steps.\n\n"
+        "WGAN-GP variant has a critic without BatchNorm (the penalty is on each sample's own gradient), "
+        + ("half the channels, one critic step per generator step" if ctx.quick else
+           "the same channels, two critic steps per generator step")
+        + " (each critic step costs a double backward; the recipe's five do not fit the budget), penalty 10, "
+        "Adam with betas 0.5/0.9 at 2e-3 for the critic and 5e-4 for the generator (as on the ring, a generator "
+        "slower than its critic: in 500 steps on two seeds this ended 20-30% closer to the real digits than "
+        f"one rate of 1e-3), {wg.checkpoints[-1]} generator steps.\n\n"
         "| | steps | quality | diversity | Frechet distance | time |\n|---|---|---|---|---|---|\n"
         + "".join(f"| {r.name} | {r.checkpoints[-1]} | {r.quality[-1]:.3f} | {r.diversity[-1]:.3f} | "
                   f"{r.frechet[-1]:.1f} | {r.seconds:.0f} s |\n" for r in runs)
