@@ -23,6 +23,7 @@ _LAB_MODULES: list[str] = [
     "cnn",
     "self_attention",
     "transformer",
+    "gan",
 ]
 
 
