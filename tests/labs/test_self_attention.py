@@ -5,7 +5,6 @@ import pytest
 
 import glassgrad as gg
 import glassgrad.nn.functional as F
-from glassgrad.labs import get_lab, run_lab
 from glassgrad.labs._lab import LabContext
 from glassgrad.labs.self_attention import (
     AttentionClassifier,
@@ -23,8 +22,8 @@ from glassgrad.labs.self_attention import (
 
 
 @pytest.fixture(scope="module")
-def quick_run(tmp_path_factory):
-    return run_lab(get_lab("self-attention"), tmp_path_factory.mktemp("self-attention"), progress=False)
+def quick_run(long_lab_runs):
+    return long_lab_runs["self-attention"]
 
 
 def test_self_attention_claims_hold(quick_run):

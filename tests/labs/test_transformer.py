@@ -6,13 +6,12 @@ import pytest
 
 import glassgrad as gg
 import glassgrad.nn as nn
-from glassgrad.labs import get_lab, run_lab
 from glassgrad.labs import transformer as T
 
 
 @pytest.fixture(scope="module")
-def quick_run(tmp_path_factory):
-    return run_lab(get_lab("transformer"), tmp_path_factory.mktemp("transformer"), progress=False)
+def quick_run(long_lab_runs):
+    return long_lab_runs["transformer"]
 
 
 def test_transformer_claims_hold(quick_run):
