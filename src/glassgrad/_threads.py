@@ -9,6 +9,8 @@ for small matrices, fewer threads is often faster.
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 import threadpoolctl
 
@@ -31,3 +33,15 @@ def get_num_threads() -> int:
     """The number of threads NumPy's BLAS uses (1 where no BLAS library could be found, as then
     NumPy computes without one)."""
     return max((info["num_threads"] for info in _blas_libraries()), default=1)
+
+
+@cache
+def _blas_controllers() -> list:
+    """threadpoolctl's handles on the BLAS libraries loaded now (NumPy's, loaded with it), made
+    once: asking one for its thread count is then a C call of about a microsecond."""
+    return threadpoolctl.ThreadpoolController().select(user_api="blas").lib_controllers
+
+
+def blas_threads() -> int:
+    """``get_num_threads()``, cheap enough to ask on every convolution (1 without a BLAS)."""
+    return max((lib.num_threads for lib in _blas_controllers()), default=1)

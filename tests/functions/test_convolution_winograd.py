@@ -22,6 +22,13 @@ def always(monkeypatch):
     monkeypatch.setattr(_winograd, "MIN_PHASE_CHANNELS", 1)
     monkeypatch.setattr(_winograd, "MIN_OUT_CHANNELS", 1)
     monkeypatch.setattr(_winograd, "MIN_MACS", 0)
+    monkeypatch.setattr(_winograd, "MAX_BLAS_THREADS", 1 << 30)
+
+
+@pytest.fixture
+def one_thread(monkeypatch):
+    """NumPy's BLAS seen as running on one thread (the labs' setting), whatever this machine has."""
+    monkeypatch.setattr(_winograd, "blas_threads", lambda: 1)
 
 
 @pytest.fixture
@@ -118,7 +125,7 @@ def _dcgan_arrays(dtype, seed=0):
     return x, w
 
 
-def test_dcgan_layers_take_the_path_by_default(calls):
+def test_dcgan_layers_take_the_path_by_default(calls, one_thread):
     """D's Conv(64, 128, 4, 2, 1) on 14x14 and G's ConvT(128, 64, 4, 2, 1) on 7x7, batch 64:
     every product goes through the path; a first layer (1 input channel) and a 3x3 layer don't."""
     x, w = _dcgan_arrays(np.float32)
@@ -142,12 +149,31 @@ def test_dcgan_layers_take_the_path_by_default(calls):
     (dict(stride=(2, 2), padding=((1, 1), (1, 1)), dilation=(1, 1), groups=2), False),
     (dict(stride=(2, 1), padding=((1, 1), (1, 1)), dilation=(1, 1), groups=1), False),
 ])
-def test_rule(kw, ok):
+def test_rule(kw, ok, one_thread):
     assert _winograd.applies((64, 64, 14, 14), (128, 64, 4, 4), out_hw=(7, 7), **kw) is ok
 
 
+def test_more_blas_threads_keep_im2col(monkeypatch):
+    """On two BLAS threads the one big im2col product splits better than 25 small ones."""
+    rule = dict(stride=(2, 2), padding=((1, 1), (1, 1)), dilation=(1, 1), groups=1)
+    monkeypatch.setattr(_winograd, "blas_threads", lambda: 2)
+    assert not _winograd.applies((64, 64, 14, 14), (128, 64, 4, 4), out_hw=(7, 7), **rule)
+    monkeypatch.setattr(_winograd, "blas_threads", lambda: 1)
+    assert _winograd.applies((64, 64, 14, 14), (128, 64, 4, 4), out_hw=(7, 7), **rule)
+
+
+def test_blas_threads_follows_the_limit():
+    from threadpoolctl import threadpool_limits
+
+    from glassgrad._threads import blas_threads, get_num_threads
+
+    assert blas_threads() == get_num_threads()
+    with threadpool_limits(1, user_api="blas"):
+        assert blas_threads() == 1
+
+
 @pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-12), (np.float32, 5e-5)])
-def test_agrees_with_the_im2col_path(monkeypatch, dtype, tol):
+def test_agrees_with_the_im2col_path(monkeypatch, dtype, tol, one_thread):
     """The three products of the DCGAN layer by both paths (relative to the largest value)."""
     x, w = _dcgan_arrays(dtype)
     geom = convolution.Geometry((2, 2), ((1, 1), (1, 1)), (1, 1), 1)
@@ -155,6 +181,7 @@ def test_agrees_with_the_im2col_path(monkeypatch, dtype, tol):
     results = []
     for min_macs in (0, 10 ** 18):  # Winograd, then im2col
         monkeypatch.setattr(_winograd, "MIN_MACS", min_macs)
+        assert convolution._winograd_path(x.shape, 128, (4, 4), (7, 7), geom) is (min_macs == 0)
         y, _ = convolution._conv2d(x, w, geom, (7, 7))
         gx = convolution._conv_transpose2d(gy, w, geom, (14, 14))
         gw = convolution._conv2d_grad_weight(x, gy, geom, (4, 4))

@@ -50,6 +50,7 @@ from functools import cache
 import numpy as np
 
 from glassgrad._backend import array_module
+from glassgrad._threads import blas_threads
 from glassgrad.functions._windows import channel_major, scratch
 
 # Outputs per tile and dimension, and the points of F(M, 2) (infinity implied last). F(4, 2)
@@ -66,20 +67,26 @@ ALPHA = M + 1  # inputs per tile and dimension
 MIN_PHASE_CHANNELS = 128
 MIN_OUT_CHANNELS = 32
 MIN_MACS = 20_000_000
+# ... and on one BLAS thread only. With two, each of the 25 small GEMMs is split across the threads,
+# which then wait on each other 25 times per product, while im2col's one big GEMM splits well:
+# the DCGAN step on 2 threads ran at 1.55x PyTorch by this path and 1.20x by im2col (1 thread:
+# 1.10x and 1.32x). The labs compute on one thread.
+MAX_BLAS_THREADS = 1
 
 
 def applies(x_shape, w_shape, stride, padding, dilation, groups: int, out_hw) -> bool:
     """Whether a convolution of an ``x_shape`` input by a ``w_shape`` weight takes this path: a
-    kernel of exactly twice the stride in both dimensions, one group, no dilation, and big enough
+    kernel of exactly twice the stride in both dimensions, one group, no dilation, big enough
     (``MIN_PHASE_CHANNELS``, ``MIN_OUT_CHANNELS``, ``MIN_MACS`` multiply-adds done directly) for
-    the smaller GEMMs to outweigh the transforms."""
+    the smaller GEMMs to outweigh the transforms, and NumPy's BLAS on one thread
+    (``MAX_BLAS_THREADS``)."""
     n, c, _, _ = x_shape
     o, _, kh, kw = w_shape
     (sh, sw), (ho, wo) = stride, out_hw
     if groups != 1 or tuple(dilation) != (1, 1) or (kh, kw) != (2 * sh, 2 * sw):
         return False
     big = c * sh * sw >= MIN_PHASE_CHANNELS and o >= MIN_OUT_CHANNELS
-    return big and o * c * kh * kw * n * ho * wo >= MIN_MACS
+    return big and o * c * kh * kw * n * ho * wo >= MIN_MACS and blas_threads() <= MAX_BLAS_THREADS
 
 
 # -- the matrices ------------------------------------------------------------------------------
